@@ -1,0 +1,141 @@
+/**
+ * The error classes of nats-reactor. Each failure a user can meet has a small class with a stable
+ * `code` (listed in docs/errors.md; a test keeps the two in sync) and, where it came from a file,
+ * the file, line and field path.
+ */
+
+/** Stable error codes. Never renumber or reuse one: users match on them. */
+export const ErrorCode = {
+  InvalidTag: "E_TAG_INVALID",
+  InvalidSubject: "E_SUBJECT_INVALID",
+  InvalidEvent: "E_EVENT_INVALID",
+  EventTooLarge: "E_EVENT_TOO_LARGE",
+  Config: "E_CONFIG",
+  Template: "E_TEMPLATE",
+  Render: "E_RENDER",
+  Condition: "E_CONDITION",
+  Bus: "E_BUS",
+  ServerMissing: "E_NATS_SERVER_MISSING",
+  Timeout: "E_TIMEOUT",
+  Dispatch: "E_DISPATCH",
+  Execution: "E_EXECUTION",
+  Security: "E_SECURITY",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: a message a user can act on, a stable code, and the cause. */
+export class ReactorError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A tag that cannot be an event tag (empty, too long, control characters). */
+export class InvalidTagError extends ReactorError {
+  constructor(
+    readonly tag: string,
+    reason: string,
+  ) {
+    super(ErrorCode.InvalidTag, `invalid tag ${JSON.stringify(truncate(tag, 80))}: ${reason}`);
+  }
+}
+
+/** A NATS subject that is not the encoding of any tag. */
+export class InvalidSubjectError extends ReactorError {
+  constructor(
+    readonly subject: string,
+    reason: string,
+  ) {
+    super(ErrorCode.InvalidSubject, `invalid event subject ${JSON.stringify(truncate(subject, 80))}: ${reason}`);
+  }
+}
+
+/** An event that is malformed: data not an object, bad JSON, missing header. */
+export class InvalidEventError extends ReactorError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(ErrorCode.InvalidEvent, `invalid event: ${reason}`, options);
+  }
+}
+
+/** An event over the configured size limit. Events are rejected, never truncated. */
+export class EventTooLargeError extends ReactorError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(ErrorCode.EventTooLarge, `event of ${size} bytes is over the limit of ${limit} bytes`);
+  }
+}
+
+/** Where in a file a problem is: 1-based line and column, and the dotted field path. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly path?: string;
+}
+
+/** Formats `file:line: path: message` (parts that are unknown are left out). */
+export function formatLocation(loc: SourceLocation, message: string): string {
+  const where = loc.line !== undefined ? `${loc.file}:${loc.line}` : loc.file;
+  return loc.path ? `${where}: ${loc.path} ${message}` : `${where}: ${message}`;
+}
+
+/** A configuration file problem, naming the file, line and field path. */
+export class ConfigError extends ReactorError {
+  readonly location: SourceLocation;
+  readonly reason: string;
+  constructor(location: SourceLocation, reason: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Config, formatLocation(location, reason), options);
+    this.location = location;
+    this.reason = reason;
+  }
+}
+
+/** Several configuration problems found in one pass; `errors` lists each one. */
+export class ConfigErrors extends ReactorError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(
+      ErrorCode.Config,
+      errors.length === 1 ? errors[0]!.message : `${errors.length} configuration errors:\n` + errors.map((e) => `  ${e.message}`).join("\n"),
+    );
+  }
+}
+
+/** A template that fails to compile or render (file, line and cause). */
+export class TemplateError extends ReactorError {
+  constructor(
+    readonly location: SourceLocation,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.Template, formatLocation(location, reason), options);
+  }
+}
+
+/** A NATS/bus failure with context. */
+export class BusError extends ReactorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Bus, message, options);
+  }
+}
+
+/** A wait that ran out of time. */
+export class TimeoutError extends ReactorError {
+  constructor(message: string) {
+    super(ErrorCode.Timeout, message);
+  }
+}
+
+/** Shortens a string for an error message. */
+export function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}...(${s.length} chars)`;
+}
+
+/** The message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

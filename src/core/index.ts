@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./tag.js";
+export * from "./event.js";
