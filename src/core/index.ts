@@ -1,3 +1,4 @@
 export * from "./errors.js";
 export * from "./tag.js";
 export * from "./event.js";
+export * from "./ports.js";

@@ -1,0 +1,28 @@
+/**
+ * Ports: the interfaces through which features meet the bus and each other.
+ * Features receive implementations of these as arguments; apps/ wires the real ones.
+ */
+import type { ReactorEvent } from "./event.js";
+
+/** Publishes events. Resolves once the bus has stored the event (publish ack). */
+export interface EventSink {
+  emit(tag: string, data: Record<string, unknown>, opts?: { causationId?: string; depth?: number; id?: string }): Promise<ReactorEvent>;
+}
+
+/** Minimal structured logger (pino-compatible: object first, message second). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** A logger that drops everything (for dry runs and tests). */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
