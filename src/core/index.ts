@@ -2,3 +2,5 @@ export * from "./errors.js";
 export * from "./tag.js";
 export * from "./event.js";
 export * from "./ports.js";
+export * from "./reaction.js";
+export * from "./job.js";

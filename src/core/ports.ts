@@ -26,3 +26,15 @@ export const silentLogger: Logger = {
   error: () => undefined,
   child: () => silentLogger,
 };
+
+/** A service manager on a host (systemd, or per-service commands). */
+export interface ServiceManager {
+  /** Name of the backend: `systemd` or `command`. */
+  readonly kind: string;
+  status(name: string): Promise<boolean>;
+  available(name: string): Promise<boolean>;
+  start(name: string): Promise<boolean>;
+  stop(name: string): Promise<boolean>;
+  restart(name: string): Promise<boolean>;
+  reload(name: string): Promise<boolean>;
+}
