@@ -20,6 +20,8 @@ export const ErrorCode = {
   Dispatch: "E_DISPATCH",
   Execution: "E_EXECUTION",
   Security: "E_SECURITY",
+  ModuleArguments: "E_MODULE_ARGS",
+  Service: "E_SERVICE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -138,4 +140,31 @@ export function truncate(s: string, max: number): string {
 /** The message of anything thrown. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** An execution module failed (bad input, command not found, I/O error). */
+export class ExecutionError extends ReactorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Execution, message, options);
+  }
+}
+
+/** Missing, extra or mistyped arguments to an execution module function, e.g. `test.echo`. */
+export class ModuleArgumentError extends ReactorError {
+  constructor(
+    readonly fun: string,
+    reason: string,
+  ) {
+    super(ErrorCode.ModuleArguments, `Passed invalid arguments to ${fun}: ${reason}`);
+  }
+}
+
+/** A service manager operation that cannot be done (unknown service, missing command). */
+export class ServiceError extends ReactorError {
+  constructor(
+    readonly service: string,
+    reason: string,
+  ) {
+    super(ErrorCode.Service, `service ${JSON.stringify(service)}: ${reason}`);
+  }
 }
