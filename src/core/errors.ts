@@ -22,6 +22,7 @@ export const ErrorCode = {
   Security: "E_SECURITY",
   ModuleArguments: "E_MODULE_ARGS",
   Service: "E_SERVICE",
+  Glob: "E_GLOB",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -166,5 +167,25 @@ export class ServiceError extends ReactorError {
     reason: string,
   ) {
     super(ErrorCode.Service, `service ${JSON.stringify(service)}: ${reason}`);
+  }
+}
+
+/** A tag glob that does not compile. */
+export class GlobSyntaxError extends ReactorError {
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.Glob, `invalid glob ${JSON.stringify(pattern)}: ${reason}`);
+  }
+}
+
+/** A JSON-logic condition that does not compile (unknown operator, unsafe variable path). */
+export class ConditionError extends ReactorError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.Condition, path ? `${path}: ${reason}` : reason);
   }
 }
