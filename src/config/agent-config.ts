@@ -1,0 +1,283 @@
+/**
+ * `agent.yaml` (DESIGN.md section 4) -> a frozen, fully-defaulted, typed `AgentConfig`.
+ * Every problem is collected and reported together, each naming file:line and the field path.
+ */
+import { readFile } from "node:fs/promises";
+import { lookup, lookupService } from "node:dns/promises";
+import { hostname } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
+import { parseYaml, type FieldPath, type YamlSource } from "./yaml.js";
+
+/** Default state directory of an agent. */
+export const DEFAULT_AGENT_STATE_DIR = "/var/lib/nats-reactor/agent";
+/** Default NATS server of an agent. */
+export const DEFAULT_AGENT_NATS_SERVER = "nats://127.0.0.1:4222";
+
+/** The argv commands of one service, for hosts without systemd (service_manager: command). */
+export interface ServiceCommands {
+  /** Exit 0 means running. */
+  readonly check: readonly string[];
+  /** Started detached; the agent then polls `check`. */
+  readonly start: readonly string[];
+  readonly stop: readonly string[];
+  /** Default: stop then start. */
+  readonly restart?: readonly string[];
+  /** Default: none (service.reload fails). */
+  readonly reload?: readonly string[];
+}
+
+/** Mine function arguments: a list (positional or Salt's list of one-key maps) or a map (with `mine_function`). */
+export type MineFunctionSpec = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+/** The compiled agent configuration. */
+export interface AgentConfig {
+  /** The file it came from (absolute), or `<inline>`. */
+  readonly file: string;
+  /** Agent id. Default: the host's FQDN. */
+  readonly id: string;
+  readonly nats: {
+    /** Default: [`nats://127.0.0.1:4222`]; `--nats URL` and NATS_URL override it. */
+    readonly servers: readonly string[];
+    /** Credentials file (absolute). */
+    readonly creds?: string;
+  };
+  /** Keys, job records, event buffer. Default /var/lib/nats-reactor/agent; relative to the file. */
+  readonly state_dir: string;
+  /** Beacons file. Default `beacons.yaml` beside this file. */
+  readonly beacons_file: string;
+  /** `auto` (default): systemd where PID 1 is systemd, else `command`. */
+  readonly service_manager: "auto" | "systemd" | "command";
+  /** Per-service argv commands. Default {}. */
+  readonly services: Readonly<Record<string, ServiceCommands>>;
+  /** Directory of user execution modules (`.js`/`.mjs`), absolute. Default: none. */
+  readonly modules_dir?: string;
+  /** Static grains, merged over the detected ones. Default {}. */
+  readonly grains: Readonly<Record<string, unknown>>;
+  /** Salt's `mine_functions`, kept as written (the mine interprets the three forms). Default {}. */
+  readonly mine_functions: Readonly<Record<string, MineFunctionSpec>>;
+  /** Seconds between mine updates. YAML: minutes as in Salt (a number), or a duration (`90s`). Default 60 minutes. */
+  readonly mine_interval: number;
+  /** Seconds a job may run when the job names none. YAML: seconds or a duration. Default 60. */
+  readonly job_timeout: number;
+  /** Jobs run at once; more wait in a queue. Default 8. */
+  readonly max_concurrent_jobs: number;
+  readonly buffer: {
+    /** Events buffered while NATS is unreachable (oldest dropped first). Default 10000. */
+    readonly max_events: number;
+  };
+}
+
+/** Values that win over the file (command line, environment). */
+export interface AgentConfigOverrides {
+  readonly id?: string;
+  readonly servers?: readonly string[];
+  readonly state_dir?: string;
+}
+
+const KNOWN = [
+  "id", "nats", "state_dir", "beacons_file", "service_manager", "services", "modules_dir", "grains",
+  "mine_functions", "mine_interval", "job_timeout", "max_concurrent_jobs", "buffer",
+] as const;
+const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
+const ID_RE = /^[^\s/*>\p{Cc}]{1,255}$/u;
+
+/** Reads and compiles an agent file. Without an `id`, looks up the host's FQDN. */
+export async function loadAgentConfig(path: string, overrides: AgentConfigOverrides = {}): Promise<AgentConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError({ file }, `cannot read agent file: ${errorMessage(err)}`, { cause: err });
+  }
+  const needsHost = overrides.id === undefined && !/^\s*id\s*:/m.test(text);
+  const host = needsHost ? await detectFqdn() : undefined;
+  return compileAgentConfig(text, file, { overrides, ...(host !== undefined ? { hostname: host } : {}) });
+}
+
+/** The host's FQDN: the hostname if it has a dot, else a reverse lookup of its address, else the hostname. */
+export async function detectFqdn(): Promise<string> {
+  const host = hostname();
+  if (host.includes(".")) return host;
+  try {
+    const { address } = await lookup(host);
+    const { hostname: name } = await lookupService(address, 0);
+    return name.includes(".") && name.split(".")[0] === host ? name : host;
+  } catch {
+    return host;
+  }
+}
+
+/** Compiles the text of an agent file. Throws ConfigErrors listing every problem. */
+export function compileAgentConfig(
+  text: string,
+  file: string,
+  opts: { hostname?: string; overrides?: AgentConfigOverrides } = {},
+): AgentConfig {
+  const src = parseYaml(text, file);
+  const c = new Checker(src);
+  const raw = src.value ?? {};
+  if (!isMap(raw)) throw new ConfigErrors([src.error([], "must be a map of agent settings")]);
+  for (const key of Object.keys(raw)) {
+    if (!(KNOWN as readonly string[]).includes(key)) c.fail([key], `is not a known field (known: ${KNOWN.join(", ")})`);
+  }
+  const base = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
+  const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const ov = opts.overrides ?? {};
+  const id = ov.id ?? c.id(raw["id"], opts.hostname ?? hostname());
+  const modulesDir = c.optString(raw["modules_dir"], ["modules_dir"]);
+  const config: AgentConfig = {
+    file: file.startsWith("<") ? file : resolve(file),
+    id,
+    nats: c.nats(raw["nats"], rel, ov.servers),
+    state_dir: ov.state_dir ?? rel(c.optString(raw["state_dir"], ["state_dir"]) ?? DEFAULT_AGENT_STATE_DIR),
+    beacons_file: rel(c.optString(raw["beacons_file"], ["beacons_file"]) ?? "beacons.yaml"),
+    service_manager: c.oneOf(raw["service_manager"], ["service_manager"], ["auto", "systemd", "command"] as const, "auto"),
+    services: c.services(raw["services"]),
+    ...(modulesDir !== undefined ? { modules_dir: rel(modulesDir) } : {}),
+    grains: c.map(raw["grains"], ["grains"]),
+    mine_functions: c.mine(raw["mine_functions"]),
+    mine_interval: c.duration(raw["mine_interval"], ["mine_interval"], 60, 3600),
+    job_timeout: c.duration(raw["job_timeout"], ["job_timeout"], 1, 60),
+    max_concurrent_jobs: c.posInt(raw["max_concurrent_jobs"], ["max_concurrent_jobs"], 8),
+    buffer: c.buffer(raw["buffer"]),
+  };
+  if (c.errors.length) throw new ConfigErrors(c.errors);
+  return deepFreeze(config);
+}
+
+/** Parses `90`, `90s`, `500ms`, `10m`, `2h` into seconds; a bare number is in `unit` seconds. */
+export function parseDuration(value: unknown, unit = 1): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value > 0 ? value * unit : undefined;
+  if (typeof value !== "string") return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const scale = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ""] ?? unit;
+  return n > 0 ? n * scale : undefined;
+}
+
+class Checker {
+  readonly errors: ConfigError[] = [];
+  constructor(private readonly src: YamlSource) {}
+
+  fail(path: FieldPath, reason: string): void {
+    this.errors.push(this.src.error(path, reason));
+  }
+
+  id(v: unknown, fallback: string): string {
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "string" || !ID_RE.test(v)) {
+      this.fail(["id"], "must be a non-empty string without whitespace, '/', '*' or '>'");
+      return fallback;
+    }
+    return v;
+  }
+
+  optString(v: unknown, path: FieldPath): string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "string" && v.length > 0) return v;
+    this.fail(path, "must be a non-empty string");
+    return undefined;
+  }
+
+  oneOf<T extends string>(v: unknown, path: FieldPath, allowed: readonly T[], def: T): T {
+    if (v === undefined || v === null) return def;
+    if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+    this.fail(path, `must be one of ${allowed.join(", ")}`);
+    return def;
+  }
+
+  argv(v: unknown, path: FieldPath): readonly string[] {
+    if (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && s.length > 0)) return v as string[];
+    this.fail(path, "must be a non-empty list of strings");
+    return [];
+  }
+
+  map(v: unknown, path: FieldPath): Record<string, unknown> {
+    if (v === undefined || v === null) return {};
+    if (isMap(v)) return v;
+    this.fail(path, "must be a map");
+    return {};
+  }
+
+  posInt(v: unknown, path: FieldPath, def: number): number {
+    if (v === undefined || v === null) return def;
+    if (typeof v === "number" && Number.isInteger(v) && v > 0) return v;
+    this.fail(path, "must be a positive integer");
+    return def;
+  }
+
+  duration(v: unknown, path: FieldPath, unit: number, def: number): number {
+    if (v === undefined || v === null) return def;
+    const s = parseDuration(v, unit);
+    if (s !== undefined) return s;
+    this.fail(path, `must be a positive number${unit === 1 ? " of seconds" : " of minutes"} or a duration such as 30s, 10m, 1h`);
+    return def;
+  }
+
+  nats(v: unknown, rel: (p: string) => string, servers?: readonly string[]): AgentConfig["nats"] {
+    const m = this.map(v, ["nats"]);
+    for (const k of Object.keys(m)) if (k !== "servers" && k !== "creds") this.fail(["nats", k], "is not a known field (known: servers, creds)");
+    let list: string[] = [DEFAULT_AGENT_NATS_SERVER];
+    const raw = m["servers"];
+    if (typeof raw === "string" && raw.length > 0) list = [raw];
+    else if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => typeof s === "string" && s.length > 0)) list = raw as string[];
+    else if (raw !== undefined && raw !== null) this.fail(["nats", "servers"], "must be a URL or a non-empty list of URLs");
+    const creds = this.optString(m["creds"], ["nats", "creds"]);
+    return { servers: servers ?? list, ...(creds !== undefined ? { creds: rel(creds) } : {}) };
+  }
+
+  services(v: unknown): Record<string, ServiceCommands> {
+    const out: Record<string, ServiceCommands> = {};
+    for (const [name, spec] of Object.entries(this.map(v, ["services"]))) {
+      const path = ["services", name];
+      if (!isMap(spec)) {
+        this.fail(path, "must be a map with check, start and stop commands");
+        continue;
+      }
+      for (const k of Object.keys(spec)) {
+        if (!(SERVICE_KEYS as readonly string[]).includes(k)) this.fail([...path, k], `is not a known field (known: ${SERVICE_KEYS.join(", ")})`);
+      }
+      const opt = (k: "restart" | "reload") => (spec[k] === undefined ? {} : { [k]: this.argv(spec[k], [...path, k]) });
+      out[name] = {
+        check: this.argv(spec["check"], [...path, "check"]),
+        start: this.argv(spec["start"], [...path, "start"]),
+        stop: this.argv(spec["stop"], [...path, "stop"]),
+        ...opt("restart"),
+        ...opt("reload"),
+      };
+    }
+    return out;
+  }
+
+  mine(v: unknown): Record<string, MineFunctionSpec> {
+    const out: Record<string, MineFunctionSpec> = {};
+    for (const [name, spec] of Object.entries(this.map(v, ["mine_functions"]))) {
+      if (spec === null || spec === undefined) out[name] = [];
+      else if (Array.isArray(spec) || isMap(spec)) out[name] = spec;
+      else this.fail(["mine_functions", name], "must be a list of arguments or a map");
+    }
+    return out;
+  }
+
+  buffer(v: unknown): AgentConfig["buffer"] {
+    const m = this.map(v, ["buffer"]);
+    for (const k of Object.keys(m)) if (k !== "max_events") this.fail(["buffer", k], "is not a known field (known: max_events)");
+    return { max_events: this.posInt(m["max_events"], ["buffer", "max_events"], 10_000) };
+  }
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
+}
+
