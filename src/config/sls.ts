@@ -1,0 +1,151 @@
+/**
+ * Renders reactor and orchestration SLS files: template -> YAML -> value, so that **event data is
+ * data, never template source or YAML structure** (DESIGN.md 3.3).
+ *
+ * Salt renders text and then parses it as YAML, so a value holding `: `, `- `, a newline or a quote
+ * can reshape the document. Here every `{{ }}` output is first replaced by a sentinel token (random
+ * per render, letters and digits only, so it is a plain YAML scalar anywhere); the YAML is parsed;
+ * then each sentinel is swapped back: a plain scalar that is exactly one sentinel becomes the
+ * original value with its type (structured for lists, dicts and `json`/`yaml` filter outputs), a
+ * sentinel inside a longer or quoted string is replaced by the value's text. Data never passes
+ * through the YAML parser.
+ */
+import { randomBytes } from "node:crypto";
+import { isScalar, LineCounter, parseDocument, visit, type Document, type Scalar } from "yaml";
+import { TemplateError, truncate } from "../core/errors.js";
+import { compileTemplate, defaultOutput, type OutputHook, type Template } from "../core/template/index.js";
+import { toFlowYaml } from "./yaml.js";
+
+/** A compiled SLS file. */
+export interface CompiledSls {
+  /** The file name used in error messages. */
+  readonly file: string;
+  /**
+   * Renders with `context` (`tag`, `data`, helpers) and parses the result. Returns the parsed
+   * value, or null when the render is empty (only whitespace and comments). Throws TemplateError.
+   */
+  render(context: Readonly<Record<string, unknown>>): unknown;
+}
+
+const templates = new WeakMap<CompiledSls, Template>();
+
+/** Compiles an SLS file's template; syntax errors throw a TemplateError with file and line. */
+export function compileSls(source: string, file: string): CompiledSls {
+  const template = compileTemplate(source, file);
+  const compiled: CompiledSls = { file, render: (context) => renderSls(template, context) };
+  templates.set(compiled, template);
+  return compiled;
+}
+
+/** The plain rendered text of an SLS file, as Salt would produce it (for `reactor test --explain`). */
+export function renderTemplateText(compiled: CompiledSls, context: Readonly<Record<string, unknown>>): string {
+  const template = templates.get(compiled);
+  if (!template) throw new TypeError("renderTemplateText needs a CompiledSls made by compileSls");
+  return template.render(context, textOutput);
+}
+
+/** Output as text: Python's str(); `json`/`tojson` as JSON; `yaml` as one-line flow YAML. */
+const textOutput: OutputHook = (value, filtered) => (filtered === "yaml" ? toFlowYaml(value) : defaultOutput(value, filtered));
+
+interface Output {
+  readonly value: unknown;
+  readonly filtered: "json" | "yaml" | null;
+}
+
+function renderSls(template: Template, context: Readonly<Record<string, unknown>>): unknown {
+  const nonce = randomBytes(8).toString("hex");
+  const outputs: Output[] = [];
+  const text = template.render(context, (value, filtered) => {
+    outputs.push({ value, filtered });
+    return `RXN${nonce}I${outputs.length - 1}E`;
+  });
+  const sub = new Substitution(new RegExp(`RXN${nonce}I(\\d+)E`, "g"), outputs);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line ?? 1;
+    throw renderedError(template.file, text, line, `YAML syntax error: ${first.message.split("\n")[0] ?? ""}`, sub);
+  }
+  substitute(doc, sub);
+  checkKeys(doc, sub, lines, text, template.file);
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  return value ?? null;
+}
+
+/** Swaps sentinels back for the outputs they stand for. */
+class Substitution {
+  constructor(
+    private readonly re: RegExp,
+    private readonly outputs: readonly Output[],
+  ) {}
+
+  /** The output a string stands for if it is exactly one sentinel. */
+  exact(s: string): Output | undefined {
+    const m = new RegExp(`^${this.re.source}$`).exec(s);
+    return m ? this.outputs[Number(m[1])] : undefined;
+  }
+
+  /** Whether `s` holds a sentinel. */
+  has(s: string): boolean {
+    this.re.lastIndex = 0;
+    return this.re.test(s);
+  }
+
+  /** `s` with every sentinel replaced by its output's text (one pass: output text is never rescanned). */
+  text(s: string): string {
+    return s.replace(this.re, (_m, i: string) => {
+      const o = this.outputs[Number(i)];
+      return o ? (o.filtered === "yaml" ? toFlowYaml(o.value) : defaultOutput(o.value, o.filtered)) : _m;
+    });
+  }
+}
+
+function substitute(doc: Document, sub: Substitution): void {
+  visit(doc, {
+    Scalar(key, node) {
+      if (typeof node.value !== "string" || !sub.has(node.value)) return;
+      const exact = key !== "key" && isPlainUntagged(node) ? sub.exact(node.value) : undefined;
+      node.value = exact ? cloneData(exact.value) : sub.text(node.value);
+    },
+  });
+}
+
+function isPlainUntagged(node: Scalar): boolean {
+  return (node.type === "PLAIN" || node.type === undefined) && !node.tag;
+}
+
+/** Keys made of template outputs must still be unique after substitution. */
+function checkKeys(doc: Document, sub: Substitution, lines: LineCounter, text: string, file: string): void {
+  visit(doc, {
+    Map(_key, node) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const k = String(pair.key.value);
+        if (seen.has(k)) {
+          const line = pair.key.range ? lines.linePos(pair.key.range[0]).line : 1;
+          throw renderedError(file, text, line, `duplicate key ${JSON.stringify(truncate(k, 60))} after inserting template values`, sub);
+        }
+        seen.add(k);
+      }
+    },
+  });
+}
+
+/** A TemplateError about the rendered text: its line and an excerpt, with values put back. */
+function renderedError(file: string, text: string, line: number, reason: string, sub: Substitution): TemplateError {
+  const excerpt = truncate(sub.text(text.split("\n")[line - 1] ?? "").trim(), 80);
+  return new TemplateError({ file }, `rendered output line ${line}: ${reason}: ${JSON.stringify(excerpt)}`);
+}
+
+/** A copy of lists and plain objects, so results never share (or freeze) the event's data. */
+function cloneData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneData);
+  if (v === null || typeof v !== "object") return v;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: cloneData(x), enumerable: true, writable: true, configurable: true });
+  return out;
+}

@@ -1,0 +1,4 @@
+/** The template engine for SLS files (DESIGN.md 3.3): Jinja2-compatible, strict and sandboxed. */
+export { compileTemplate, defaultOutput } from "./template.js";
+export type { OutputHook, Template } from "./template.js";
+export { shellQuote } from "./filters.js";
