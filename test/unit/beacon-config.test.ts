@@ -1,5 +1,5 @@
 import { describe, it } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { ConfigError } from "../../src/core/index.js";
 import { parseYaml } from "../../src/config/index.js";
 import { compileBeacons } from "../../src/beacons/index.js";
@@ -7,8 +7,8 @@ import { compileBeacons } from "../../src/beacons/index.js";
 const compile = (text: string) => compileBeacons(parseYaml(text, "beacons.yaml"));
 const messages = (text: string) => compile(text).errors.map((e) => e.message);
 
-describe("compileBeacons", () => {
-  it("merges Salt's list-of-maps form and applies defaults", () => {
+void describe("compileBeacons", () => {
+  void it("merges Salt's list-of-maps form and applies defaults", () => {
     const { beacons, errors } = compile(`beacons:
   diskusage:
     - '/': 90%
@@ -27,7 +27,7 @@ describe("compileBeacons", () => {
     assert.ok(Object.isFrozen(b));
   });
 
-  it("accepts the dict form and beacon_module for several instances of one type", () => {
+  void it("accepts the dict form and beacon_module for several instances of one type", () => {
     const { beacons, errors } = compile(`beacons:
   root_disk:
     beacon_module: diskusage
@@ -41,7 +41,7 @@ describe("compileBeacons", () => {
     assert.deepEqual(beacons.map((b) => [b.name, b.type, b.intervalMs]), [["root_disk", "diskusage", 10_000], ["data_disk", "diskusage", 30_000]]);
   });
 
-  it("reports an invalid beacon with file, line and field path, and keeps the valid ones", () => {
+  void it("reports an invalid beacon with file, line and field path, and keeps the valid ones", () => {
     const result = compile(`beacons:
   memusage:
     - percent: 80%
@@ -54,7 +54,7 @@ describe("compileBeacons", () => {
     assert.equal(result.errors[0]!.message, 'beacons.yaml:5: beacons.diskusage[0]./ must be a percentage like "90%"');
   });
 
-  it("rejects an interval below the floor of 1 second", () => {
+  void it("rejects an interval below the floor of 1 second", () => {
     assert.deepEqual(messages(`beacons:
   load:
     - averages: { 1m: [0.0, 2.0] }
@@ -62,7 +62,7 @@ describe("compileBeacons", () => {
 `), ["beacons.yaml:4: beacons.load[1].interval must be at least 1 second (got 0.5)"]);
   });
 
-  it("names an unknown type with a suggestion", () => {
+  void it("names an unknown type with a suggestion", () => {
     assert.deepEqual(messages(`beacons:
   diskusag:
     '/': 90%
@@ -73,7 +73,7 @@ describe("compileBeacons", () => {
 `), ['beacons.yaml:3: beacons.web.beacon_module names an unknown beacon type "htp_status", did you mean "http_status"?']);
   });
 
-  it("rejects unknown options of a type and bad common options", () => {
+  void it("rejects unknown options of a type and bad common options", () => {
     assert.deepEqual(messages(`beacons:
   service:
     - services:
@@ -90,7 +90,7 @@ describe("compileBeacons", () => {
 `), ['beacons.yaml:5: beacons.service[0].services.nginx.dealy is not an option here, did you mean "delay"?']);
   });
 
-  it("rejects a key given twice across the list and bad inotify masks", () => {
+  void it("rejects a key given twice across the list and bad inotify masks", () => {
     assert.deepEqual(messages(`beacons:
   memusage:
     - percent: 50%
@@ -104,12 +104,12 @@ describe("compileBeacons", () => {
 `), ['beacons.yaml:5: beacons.inotify[0].files./etc/hosts.mask[1] "open" cannot be watched here (fs.watch sees create, delete, modify, attrib, move)']);
   });
 
-  it("reads Salt's global enabled switch and an empty file", () => {
+  void it("reads Salt's global enabled switch and an empty file", () => {
     assert.equal(compile("beacons:\n  enabled: false\n").enabled, false);
     assert.deepEqual(compile(""), { beacons: [], errors: [], enabled: true });
   });
 
-  it("compiles every built-in type from Salt-style examples", () => {
+  void it("compiles every built-in type from Salt-style examples", () => {
     const { beacons, errors } = compile(`beacons:
   service: [ { services: { nginx: { onchangeonly: true, delay: 5 } } } ]
   inotify: [ { files: { /tmp: { mask: [create, move], recurse: true, exclude: [ /tmp/x, { '.*\\.swp$': { regex: true } } ] } } } ]
