@@ -1,5 +1,7 @@
 /** Parses expression tokens into an Expr, with Jinja's operator precedence. */
 import type { Args, BinOp, CmpOp, Expr } from "./ast.js";
+import { FILTERS } from "./filters.js";
+import { TESTS } from "./tests.js";
 import { TokenError, type Token } from "./tokens.js";
 
 const CMP_OPS = new Set(["==", "!=", "<", ">", "<=", ">="]);
@@ -158,6 +160,7 @@ export class ExprParser {
   }
 
   private primary(): Expr {
+    const save = this.i;
     const t = this.next();
     const line = t.line;
     if (t.t === "num") return { k: "lit", line, value: t.v };
@@ -175,7 +178,7 @@ export class ExprParser {
     if (t.t === "op" && t.v === "(") return this.parenthesised(line);
     if (t.t === "op" && t.v === "[") return { k: "list", line, items: this.list("]") };
     if (t.t === "op" && t.v === "{") return this.dict(line);
-    this.i--;
+    this.i = save;
     return this.fail("expected a value");
   }
 
@@ -277,12 +280,14 @@ export class ExprParser {
       if (this.is("|")) {
         const line = this.next().line;
         const name = this.dottedName();
+        if (!FILTERS.has(name)) throw new TokenError(line, `no filter named '${name}'`);
         const args = this.accept("(") ? this.args() : { pos: [], kw: [] };
         node = { k: "filter", line, value: node, name, args };
       } else if (this.is("is")) {
         const line = this.next().line;
         const negated = this.accept("not");
         const name = this.dottedName();
+        if (!TESTS.has(name)) throw new TokenError(line, `no test named '${name}'`);
         node = { k: "test", line, value: node, name, args: this.testArgs(), negated };
       } else return node;
     }
