@@ -1,0 +1,129 @@
+/**
+ * The job ledger: a job id is run at most once per agent, across restarts. One small JSON file per
+ * jid under `<state_dir>/jobs/`: written when the job starts, rewritten with the return when it ends.
+ * A repeated jid gets the recorded return; a jid that started but never finished (the agent died
+ * mid-job) gets a failed return instead of a second run.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { JobRequest, JobReturn } from "../core/job.js";
+import { jobReturn } from "./executor.js";
+
+/** The message of the return of a job that an agent restart interrupted. */
+export const INTERRUPTED_MESSAGE = "job was interrupted by an agent restart; not re-run";
+
+/** Options of a ledger. */
+export interface JobLedgerOptions {
+  /** The agent's state directory; records go to `<stateDir>/jobs/`. */
+  readonly stateDir: string;
+  /** Agent id, for returns the ledger makes itself. */
+  readonly agentId: string;
+  /** Records older than this are pruned. Default 7 days. */
+  readonly maxAgeMs?: number;
+  /** At most this many records are kept (oldest pruned first). Default 10000. */
+  readonly maxEntries?: number;
+  /** Prune after this many new records. Default 500. */
+  readonly pruneEvery?: number;
+}
+
+/** One record on disk. */
+export interface JobRecord {
+  readonly jid: string;
+  readonly fun: string;
+  readonly started: string;
+  readonly finished?: string;
+  readonly ret?: JobReturn;
+}
+
+/** At-most-once execution of jobs by jid. */
+export class JobLedger {
+  private readonly inflight = new Map<string, Promise<JobReturn>>();
+  private sincePrune = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly opts: JobLedgerOptions,
+  ) {}
+
+  /** Opens (creating) the ledger directory and prunes old records. */
+  static async open(opts: JobLedgerOptions): Promise<JobLedger> {
+    const dir = join(opts.stateDir, "jobs");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const ledger = new JobLedger(dir, opts);
+    await ledger.prune();
+    return ledger;
+  }
+
+  /** Runs `exec(job)` unless the jid was seen: then the recorded (or an "interrupted") return. */
+  runOnce(job: JobRequest, exec: (job: JobRequest) => Promise<JobReturn>): Promise<JobReturn> {
+    const running = this.inflight.get(job.jid);
+    if (running) return running;
+    const p = this.claimAndRun(job, exec).finally(() => this.inflight.delete(job.jid));
+    this.inflight.set(job.jid, p);
+    return p;
+  }
+
+  /** The record of a jid, if any. */
+  async lookup(jid: string): Promise<JobRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(jid), "utf8")) as JobRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes records over the age limit, then the oldest over the count limit. Returns how many. */
+  async prune(now = Date.now()): Promise<number> {
+    const maxAge = this.opts.maxAgeMs ?? 7 * 86_400_000;
+    const maxEntries = this.opts.maxEntries ?? 10_000;
+    const names = (await readdir(this.dir)).filter((n) => n.endsWith(".json"));
+    const entries = await Promise.all(names.map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
+    const live = entries.filter((e): e is { n: string; mtime: number } => e.mtime !== undefined).sort((a, b) => b.mtime - a.mtime);
+    const doomed = live.filter((e, i) => now - e.mtime > maxAge || i >= maxEntries);
+    await Promise.all(doomed.map((e) => unlink(join(this.dir, e.n)).catch(() => undefined)));
+    this.sincePrune = 0;
+    return doomed.length;
+  }
+
+  private async claimAndRun(job: JobRequest, exec: (job: JobRequest) => Promise<JobReturn>): Promise<JobReturn> {
+    const started: JobRecord = { jid: job.jid, fun: job.fun, started: new Date().toISOString() };
+    if (!(await this.claim(job.jid, started))) {
+      const rec = await this.lookup(job.jid);
+      return rec?.ret ?? jobReturn(this.opts.agentId, job, INTERRUPTED_MESSAGE, 1);
+    }
+    const ret = await exec(job);
+    await this.write(job.jid, { ...started, finished: new Date().toISOString(), ret }, false);
+    if (++this.sincePrune >= (this.opts.pruneEvery ?? 500)) await this.prune();
+    return ret;
+  }
+
+  /** Creates the record only if none exists (atomic: link of a complete temp file). */
+  private claim(jid: string, rec: JobRecord): Promise<boolean> {
+    return this.write(jid, rec, true);
+  }
+
+  private async write(jid: string, rec: JobRecord, exclusive: boolean): Promise<boolean> {
+    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+    await writeFile(tmp, JSON.stringify(rec), { mode: 0o600, flush: true });
+    if (!exclusive) {
+      await rename(tmp, this.file(jid));
+      return true;
+    }
+    try {
+      await link(tmp, this.file(jid));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw err;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private file(jid: string): string {
+    const name = /^[A-Za-z0-9_-]{1,128}$/.test(jid) ? jid : `h-${createHash("sha256").update(jid).digest("hex")}`;
+    return join(this.dir, `${name}.json`);
+  }
+}

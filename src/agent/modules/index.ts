@@ -1,0 +1,38 @@
+/** Execution modules: the built-in ones, the registry, and user modules. */
+import { cmdModule } from "./cmd.js";
+import { diskModule } from "./disk.js";
+import { eventModule } from "./event.js";
+import { fileModule } from "./file.js";
+import { grainsModule } from "./grains.js";
+import { networkModule } from "./network.js";
+import { ModuleRegistry } from "./registry.js";
+import { serviceModule } from "./service.js";
+import { statusModule } from "./status.js";
+import { sysModule } from "./sys.js";
+import { testModule } from "./test.js";
+
+export { ModuleRegistry } from "./registry.js";
+export { loadUserModules } from "./user-modules.js";
+export type { UserModulesResult } from "./user-modules.js";
+export { bind, define, Bound } from "./args.js";
+export type { Signature } from "./args.js";
+export type { ModuleContext, ModuleFunction, ModuleFunctions } from "./types.js";
+export { detectGrains, grainsOf, lookup as lookupGrain } from "./grains.js";
+export { ipAddrs } from "./network.js";
+export { parseDf } from "./disk.js";
+export type { DiskUsage } from "./disk.js";
+
+/** A registry holding every built-in module (test, cmd, service, file, grains, network, disk, status, event, sys). */
+export function createBuiltinRegistry(): ModuleRegistry {
+  return new ModuleRegistry()
+    .add("test", testModule)
+    .add("cmd", cmdModule)
+    .add("service", serviceModule)
+    .add("file", fileModule)
+    .add("grains", grainsModule)
+    .add("network", networkModule)
+    .add("disk", diskModule)
+    .add("status", statusModule)
+    .add("event", eventModule)
+    .add("sys", sysModule);
+}
