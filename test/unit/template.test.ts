@@ -1,5 +1,5 @@
 import { describe, it } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { TemplateError } from "../../src/core/errors.js";
 import { compileTemplate, type OutputHook } from "../../src/core/template/index.js";
 
@@ -10,7 +10,7 @@ function fails(src: string, ctx: Record<string, unknown>, message: string): void
   assert.throws(
     () => r(src, ctx),
     (err: unknown) => {
-      assert.ok(err instanceof TemplateError, `expected TemplateError, got ${String(err)}`);
+      if (!(err instanceof TemplateError)) throw new assert.AssertionError({ message: `expected TemplateError, got ${String(err)}` });
       assert.equal(err.message, message);
       assert.equal(err.code, "E_TEMPLATE");
       return true;
@@ -18,27 +18,27 @@ function fails(src: string, ctx: Record<string, unknown>, message: string): void
   );
 }
 
-describe("template output", () => {
-  it("prints values like Python's str(), lists and dicts as JSON", () => {
+void describe("template output", () => {
+  void it("prints values like Python's str(), lists and dicts as JSON", () => {
     assert.equal(r("{{ none }} {{ None }} {{ true }} {{ False }} {{ 3 }} {{ 1.5 }} {{ 'x' }}"), "None None True False 3 1.5 x");
     assert.equal(r("{{ [1, 'a', none] }} {{ {'k': [true]} }}"), '[1,"a",null] {"k":[true]}');
     assert.equal(r("{{ data.s }}", { data: { s: "a\nb: c {{ x }}" } }), "a\nb: c {{ x }}");
   });
 
-  it("keeps text, comments vanish, raw blocks are verbatim", () => {
+  void it("keeps text, comments vanish, raw blocks are verbatim", () => {
     assert.equal(r("a {# comment {{ x }} #}b"), "a b");
     assert.equal(r("{% raw %}{{ x }}{% if %}{% endraw %}!"), "{{ x }}{% if %}!");
     assert.equal(r("x: 1\n"), "x: 1\n");
   });
 
-  it("does not trim blocks by default, and strips whitespace on '-'", () => {
+  void it("does not trim blocks by default, and strips whitespace on '-'", () => {
     assert.equal(r("{% if true %}\nfoo\n{% endif %}\n"), "\nfoo\n\n");
     assert.equal(r("a  \n  {%- if true -%}  \n b {%- endif %}"), "ab");
     assert.equal(r("[ {{- 1 -}} ]"), "[1]");
     assert.equal(r("a {#- c -#} b"), "ab");
   });
 
-  it("the hook sees every output, and the value before a json or yaml filter", () => {
+  void it("the hook sees every output, and the value before a json or yaml filter", () => {
     const seen: unknown[] = [];
     const hook: OutputHook = (v, f) => {
       seen.push([v, f]);
@@ -55,13 +55,13 @@ describe("template output", () => {
   });
 });
 
-describe("template statements", () => {
-  it("if / elif / else", () => {
+void describe("template statements", () => {
+  void it("if / elif / else", () => {
     const t = compileTemplate("{% if n > 2 %}big{% elif n == 2 %}two{% else %}small{% endif %}", "t.sls");
     assert.deepEqual([1, 2, 3].map((n) => t.render({ n })), ["small", "two", "big"]);
   });
 
-  it("for with loop variables, else, unpacking and a filter", () => {
+  void it("for with loop variables, else, unpacking and a filter", () => {
     assert.equal(r("{% for x in xs %}{{ loop.index }}{{ x }}{% if loop.first %}F{% endif %}{% if loop.last %}L{% endif %},{% endfor %}", { xs: ["a", "b", "c"] }), "1aF,2b,3cL,");
     assert.equal(r("{% for x in xs %}{{ x }}{% else %}none{% endfor %}", { xs: [] }), "none");
     assert.equal(r("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", { d: { a: 1, b: "x" } }), "a=1;b=x;");
@@ -70,13 +70,13 @@ describe("template statements", () => {
     assert.equal(r("{% for c in 'ab' %}{{ c }}.{% endfor %}"), "a.b.");
   });
 
-  it("set, with for-loop scope", () => {
+  void it("set, with for-loop scope", () => {
     assert.equal(r("{% set x = 'a' ~ 1 %}{{ x }}"), "a1");
     assert.equal(r("{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{{ x }}{% endfor %}{{ x }}"), "21");
     assert.equal(r("{% set a, b = [1, 2] %}{{ b }}{{ a }}"), "21");
   });
 
-  it("reports syntax errors with the line", () => {
+  void it("reports syntax errors with the line", () => {
     fails("a\n{% if x %}\nb", {}, "t.sls:2: '{% if %}' is never closed (missing '{% endif %}')");
     fails("{% endfor %}", {}, "t.sls:1: unexpected '{% endfor %}'");
     fails("\n\n{% macro m() %}", {}, "t.sls:3: unsupported tag 'macro'");
@@ -89,8 +89,8 @@ describe("template statements", () => {
   });
 });
 
-describe("template expressions", () => {
-  it("arithmetic, concatenation and precedence like Python", () => {
+void describe("template expressions", () => {
+  void it("arithmetic, concatenation and precedence like Python", () => {
     assert.equal(r("{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 3 }}"), "7 3 -4 1 2 3.5 8");
     assert.equal(r("{{ 'a' ~ 1 ~ none }} {{ 'ab' + 'c' }} {{ [1] + [2] }} {{ 'ab' * 2 }} {{ '%s-%s' % ('a', 1) }}"), "a1None abc [1,2] abab a-1");
     assert.equal(r("{{ (1 + 2) * 3 }} {{ - 2 + 1 }}"), "9 -1");
@@ -98,7 +98,7 @@ describe("template expressions", () => {
     fails("{{ 'a' + 1 }}", {}, "t.sls:1: unsupported operand types for +: 'str' and 'int'");
   });
 
-  it("comparisons, in, boolean logic and the conditional expression", () => {
+  void it("comparisons, in, boolean logic and the conditional expression", () => {
     assert.equal(r("{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'a' in 'cat' }} {{ 2 not in [1, 2] }} {{ 'k' in d }}", { d: { k: 0 } }), "True False True False True");
     assert.equal(r("{{ [1, {'a': 2}] == [1, {'a': 2}] }} {{ false == 0 }} {{ none == none }} {{ 1 != '1' }}"), "True True True True");
     assert.equal(r("{{ 0 or 'x' }} {{ 1 and 'y' }} {{ not [] }} {{ 'a' if 0 else 'b' }}"), "x y True b");
@@ -106,17 +106,17 @@ describe("template expressions", () => {
     fails("{{ 1 < 'a' }}", {}, "t.sls:1: '<' not supported between 'int' and 'str'");
   });
 
-  it("attribute, item, negative index and slice access", () => {
+  void it("attribute, item, negative index and slice access", () => {
     const ctx = { data: { id: "web1", l: [1, 2, 3, 4], d: { "a-b": { c: "deep" } } } };
     assert.equal(r("{{ data.id }} {{ data['id'] }} {{ data.l[-1] }} {{ data.l.0 }} {{ data.d['a-b'].c }}", ctx), "web1 web1 4 1 deep");
     assert.equal(r("{{ data.l[1:3] }} {{ data.l[::-1] }} {{ data.id[:3] }} {{ data.l[-2:] }}", ctx), "[2,3] [4,3,2,1] web [3,4]");
   });
 
-  it("literals: strings with escapes, adjacent strings, numbers, lists, dicts, tuples", () => {
+  void it("literals: strings with escapes, adjacent strings, numbers, lists, dicts, tuples", () => {
     assert.equal(r(`{{ 'it\\'s' }} {{ "a\\tb" }} {{ 'a' 'b' }} {{ 1_000 }} {{ (1, 2) }} {{ {'a': {'b': 1}} }}`), 'it\'s a\tb ab 1000 [1,2] {"a":{"b":1}}');
   });
 
-  it("calls only functions put in the context, with keyword arguments as a last object", () => {
+  void it("calls only functions put in the context, with keyword arguments as a last object", () => {
     const calls: unknown[] = [];
     const mine = (...args: unknown[]): unknown => {
       calls.push(args);
@@ -128,26 +128,26 @@ describe("template expressions", () => {
   });
 });
 
-describe("template methods", () => {
-  it("dict methods", () => {
+void describe("template methods", () => {
+  void it("dict methods", () => {
     const d = { a: 1, b: null };
     assert.equal(r("{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 'dflt') }} {{ d.keys() }} {{ d.values() }} {{ d.items() }}", { d }), '1 None dflt ["a","b"] [1,null] [["a",1],["b",null]]');
   });
 
-  it("string methods", () => {
+  void it("string methods", () => {
     assert.equal(r("{{ 'web1'.startswith('web') }} {{ 'a.log'.endswith(('.txt', '.log')) }} {{ ' x '.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ ' a'.lstrip() }}|{{ 'a '.rstrip() }}|"), "True True x|hi|a|a|");
     assert.equal(r("{{ ' a  b c '.split() }} {{ 'a,b,c'.split(',', 1) }} {{ 'a b c'.split(maxsplit=1) }} {{ 'a,,b'.split(',') }}"), '["a","b","c"] ["a","b,c"] ["a","b c"] ["a","","b"]');
     assert.equal(r("{{ 'Ab'.lower() }}{{ 'Ab'.upper() }} {{ 'aaa'.replace('a', 'b', 2) }} {{ '-'.join(['a', 1]) }}"), "abAB bba a-1");
     assert.equal(r("{{ '{} and {}'.format('x', none) }} {{ '{1}{0}'.format('a', 'b') }} {{ '{n}!'.format(n=3) }} {{ '{{}}'.format() }}"), "x and None ba 3! {}");
   });
 
-  it("list methods", () => {
+  void it("list methods", () => {
     assert.equal(r("{{ [1, 2, 2].index(2) }} {{ [1, 2, 2].count(2) }}"), "1 2");
     fails("{{ [1].index(5) }}", {}, "t.sls:1: 5 is not in list");
   });
 });
 
-describe("template filters", () => {
+void describe("template filters", () => {
   const cases: [string, Record<string, unknown>, string][] = [
     ["{{ x | json }}", { x: { a: [1, "b"] } }, '{"a":[1,"b"]}'],
     ["{{ x | tojson }}", { x: "q\"" }, '"q\\""'],
@@ -167,12 +167,12 @@ describe("template filters", () => {
     ["{{ 'simple' | quote }} {{ \"it's x\" | quote }} {{ '' | quote }}", {}, `simple 'it'"'"'s x' ''`],
   ];
   for (const [src, ctx, want] of cases) {
-    it(src, () => assert.equal(r(src, ctx), want));
+    void it(src, () => assert.equal(r(src, ctx), want));
   }
 });
 
-describe("template tests", () => {
-  it("defined, none, string, number, mapping, match and negation", () => {
+void describe("template tests", () => {
+  void it("defined, none, string, number, mapping, match and negation", () => {
     const ctx = { d: { s: "web1", n: 2, z: null, m: {} } };
     assert.equal(r("{{ d.s is defined }} {{ d.x is defined }} {{ d.x is undefined }} {{ nope is defined }} {{ d.z is none }} {{ d.s is not none }}", ctx), "True False True False True True");
     assert.equal(r("{{ d.s is string }} {{ d.n is string }} {{ d.n is number }} {{ d.m is mapping }} {{ d.s is mapping }}", ctx), "True False True True False");
@@ -181,8 +181,8 @@ describe("template tests", () => {
   });
 });
 
-describe("StrictUndefined", () => {
-  it("names the undefined variable, attribute or key and the template line", () => {
+void describe("StrictUndefined", () => {
+  void it("names the undefined variable, attribute or key and the template line", () => {
     fails("a: 1\n{{ foo }}", {}, "t.sls:2: 'foo' is undefined");
     fails("\n\n{{ data.ids }}", { data: {} }, "t.sls:3: 'data' has no attribute 'ids'");
     fails("x\n{{ data['ids'] }}", { data: {} }, "t.sls:2: 'data' has no attribute 'ids'");
@@ -195,14 +195,14 @@ describe("StrictUndefined", () => {
     fails("{{ data.x.y is defined }}", { data: {} }, "t.sls:1: 'data' has no attribute 'x'");
   });
 
-  it("is quiet under is defined, default and .get", () => {
+  void it("is quiet under is defined, default and .get", () => {
     assert.equal(r("{{ data.x is defined }} {{ data.x | default(1) }} {{ data.get('x', 2) }}", { data: {} }), "False 1 2");
   });
 });
 
-describe("sandbox", () => {
+void describe("sandbox", () => {
   const data = { id: "web1", list: [1] };
-  it("never reaches prototypes", () => {
+  void it("never reaches prototypes", () => {
     fails("{{ data.__proto__ }}", { data }, "t.sls:1: 'data' has no attribute '__proto__'");
     fails("{{ data['__proto__'] }}", { data }, "t.sls:1: 'data' has no attribute '__proto__'");
     fails("{{ data.constructor }}", { data }, "t.sls:1: 'data' has no attribute 'constructor'");
@@ -216,7 +216,7 @@ describe("sandbox", () => {
     fails("{{ constructor }}", {}, "t.sls:1: 'constructor' is undefined");
   });
 
-  it("does not expose methods of class instances or of functions", () => {
+  void it("does not expose methods of class instances or of functions", () => {
     class Helper {
       secret(): string {
         return "s";
@@ -228,11 +228,11 @@ describe("sandbox", () => {
     assert.equal(r("{{ f() }}", { f }), "ok");
   });
 
-  it("a __proto__ key in a dict literal is a plain key", () => {
+  void it("a __proto__ key in a dict literal is a plain key", () => {
     assert.equal(r("{% set d = {'__proto__': 1} %}{{ d | json }} {{ d.keys() }}"), '{"__proto__":1} ["__proto__"]');
   });
 
-  it("event data is never template source", () => {
+  void it("event data is never template source", () => {
     assert.equal(r("{{ data.s }}", { data: { s: "{{ 7*7 }}{% for %}" } }), "{{ 7*7 }}{% for %}");
   });
 });
