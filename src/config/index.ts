@@ -4,3 +4,7 @@ export { compileAgentConfig, loadAgentConfig, detectFqdn, parseDuration, DEFAULT
 export type { AgentConfig, AgentConfigOverrides, ServiceCommands, MineFunctionSpec } from "./agent-config.js";
 export { compileSls, renderTemplateText } from "./sls.js";
 export type { CompiledSls } from "./sls.js";
+export { compileServiceConfig, loadServiceConfig, LOG_LEVELS, SERVICE_CONFIG_KEYS } from "./reactor-config.js";
+export type { ServiceConfig, LogLevel } from "./reactor-config.js";
+export type { ReactorMapEntry, SlsFile, SlsRef, Throttle } from "./reactor-map.js";
+export { parseSize, didYouMean } from "./reactor-checks.js";

@@ -1,0 +1,258 @@
+/**
+ * `reactor.yaml` (DESIGN.md 3.1) -> a frozen, fully-defaulted, typed `ServiceConfig`. Every problem
+ * is collected and reported together (ConfigErrors), each naming file:line and the field path.
+ * The reactor map may be inline (`reactor: [...]`) or in a file of its own (`reactor: map.yaml`).
+ */
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
+import { FieldChecker, isMap } from "./reactor-checks.js";
+import { compileReactorMap, type ReactorMapEntry } from "./reactor-map.js";
+import { parseYaml, type YamlSource } from "./yaml.js";
+
+/** The compiled service configuration. Durations are in seconds, sizes in bytes. */
+export interface ServiceConfig {
+  /** The file it came from, as given. */
+  readonly file: string;
+  readonly nats: {
+    /** Default [`nats://127.0.0.1:4222`]. A single string is a list of one. */
+    readonly servers: readonly string[];
+    /** Credentials file (resolved against the file's folder). Default: none. */
+    readonly creds?: string;
+    /** TLS files (resolved against the file's folder). Default: none. */
+    readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+    /** Connection name. Default: none (the app names it). */
+    readonly name?: string;
+  };
+  readonly stream: {
+    /** Default `EVENTS`. */
+    readonly name: string;
+    /** Default 1. */
+    readonly replicas: number;
+    /** Seconds. Default 7d. */
+    readonly max_age: number;
+    /** Bytes. Default 1GiB. */
+    readonly max_bytes: number;
+    /** Seconds. Default 2m. */
+    readonly duplicate_window: number;
+    /** Default `file`. */
+    readonly storage: "file" | "memory";
+  };
+  readonly consumer: {
+    /** Default `reactor`. */
+    readonly durable: string;
+    /** Seconds. Default 30s. */
+    readonly ack_wait: number;
+    /** Default 10. */
+    readonly max_deliver: number;
+    /** Default 1000. */
+    readonly max_ack_pending: number;
+  };
+  /** The compiled reactor map, in map order. Default []. */
+  readonly reactor: readonly ReactorMapEntry[];
+  /** The map file when `reactor:` names one (absolute). */
+  readonly reactor_map_file?: string;
+  readonly keys: {
+    /** Accept every key. Default false. */
+    readonly auto_accept: boolean;
+    /** Agent id globs accepted on first contact. Default []. */
+    readonly autosign: readonly string[];
+    /** Agent id globs rejected on first contact. Default []. */
+    readonly autoreject: readonly string[];
+    /** Grain name -> accepted values. Default {}. */
+    readonly autosign_grains: Readonly<Record<string, readonly string[]>>;
+  };
+  readonly limits: {
+    /** Default 1MiB. */
+    readonly max_event_bytes: number;
+    /** Longest causation chain. Default 5. */
+    readonly max_depth: number;
+    /** Reactions running at once. Default 64. */
+    readonly concurrency: number;
+    /** Reactions waiting. Default 10000. */
+    readonly queue: number;
+    /** Default 3. */
+    readonly dispatch_retries: number;
+  };
+  /** Default level `info`. */
+  readonly logging: { readonly level: LogLevel };
+  /** `listen` (`host:port`) serves Prometheus metrics and health. Default: off. */
+  readonly metrics: { readonly listen?: string };
+  /** Webhook listener (`salt/netapi/hook/...`). Default: off. */
+  readonly http?: { readonly listen: string };
+}
+
+/** Log levels. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Top-level keys of reactor.yaml. */
+export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http"] as const;
+
+/** Reads and compiles reactor.yaml. Throws ConfigError or ConfigErrors. */
+export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError({ file: path }, `cannot read the service configuration: ${errorMessage(err)}`, { cause: err });
+  }
+  return compileServiceConfig(text, path);
+}
+
+/** Compiles the text of reactor.yaml; `file` names it in errors and relative paths resolve against its folder. */
+export function compileServiceConfig(text: string, file: string): ServiceConfig {
+  const src = parseYaml(text, file);
+  const c = new FieldChecker(src);
+  const raw = src.value ?? {};
+  if (!isMap(raw)) throw new ConfigErrors([src.error([], "must be a map of service settings")]);
+  c.unknownKeys(raw, [], SERVICE_CONFIG_KEYS);
+  const dir = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
+  const rel = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+  const map = reactorMap(raw["reactor"], c, dir, rel);
+  const http = httpSection(raw["http"], c);
+  const config: ServiceConfig = {
+    file,
+    nats: nats(raw["nats"], c, rel),
+    stream: stream(raw["stream"], c),
+    consumer: consumer(raw["consumer"], c),
+    reactor: map.entries,
+    ...(map.file !== undefined ? { reactor_map_file: map.file } : {}),
+    keys: keys(raw["keys"], c),
+    limits: limits(raw["limits"], c),
+    logging: { level: c.oneOf(c.section(raw["logging"], ["logging"], ["level"])["level"], ["logging", "level"], LOG_LEVELS, "info") },
+    metrics: optional({ listen: c.optStr(c.section(raw["metrics"], ["metrics"], ["listen"])["listen"], ["metrics", "listen"]) }),
+    ...(http ? { http } : {}),
+  };
+  if (c.errors.length) throw new ConfigErrors(c.errors);
+  // Entries hold compiled objects (templates, globs) owned by their modules: freeze them shallowly.
+  for (const e of map.entries) {
+    for (const r of e.sls) Object.freeze(Object.freeze(r).files);
+    Object.freeze(Object.freeze(e).sls);
+  }
+  return deepFreeze(config, config.reactor);
+}
+
+function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string) => string): { entries: ReactorMapEntry[]; file?: string } {
+  if (typeof raw !== "string") return { entries: compileReactorMap(raw, ["reactor"], dir, c) };
+  const file = rel(raw);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    c.fail(["reactor"], `names a map file that cannot be read: ${errorMessage(err)}`);
+    return { entries: [] };
+  }
+  const shown = isAbsolute(raw) ? raw : join(dirname(c.src.file), raw);
+  let src: YamlSource;
+  try {
+    src = parseYaml(text, shown);
+  } catch (err) {
+    if (err instanceof ConfigError) c.errors.push(err);
+    return { entries: [], file };
+  }
+  const mc = new FieldChecker(src, c.errors);
+  const value = isMap(src.value) && "reactor" in src.value ? src.value["reactor"] : src.value;
+  const base = isMap(src.value) && "reactor" in src.value ? ["reactor"] : [];
+  if (isMap(src.value)) mc.unknownKeys(src.value, [], ["reactor"]);
+  return { entries: compileReactorMap(value, base, dirname(file), mc), file };
+}
+
+function nats(raw: unknown, c: FieldChecker, rel: (p: string) => string): ServiceConfig["nats"] {
+  const n = c.section(raw, ["nats"], ["servers", "creds", "tls", "name"]);
+  const creds = c.optStr(n["creds"], ["nats", "creds"]);
+  const name = c.optStr(n["name"], ["nats", "name"]);
+  let tls: ServiceConfig["nats"]["tls"];
+  if (n["tls"] !== undefined && n["tls"] !== null) {
+    const t = c.section(n["tls"], ["nats", "tls"], ["cert", "key", "ca"]);
+    const f = (k: string) => c.optStr(t[k], ["nats", "tls", k]);
+    tls = optional({ cert: mapOpt(f("cert"), rel), key: mapOpt(f("key"), rel), ca: mapOpt(f("ca"), rel) });
+  }
+  return optional({
+    servers: c.strList(n["servers"], ["nats", "servers"], ["nats://127.0.0.1:4222"]),
+    creds: mapOpt(creds, rel),
+    tls,
+    name,
+  }) as ServiceConfig["nats"];
+}
+
+function stream(raw: unknown, c: FieldChecker): ServiceConfig["stream"] {
+  const s = c.section(raw, ["stream"], ["name", "replicas", "max_age", "max_bytes", "duplicate_window", "storage"]);
+  const p = (k: string) => ["stream", k];
+  return {
+    name: c.str(s["name"], p("name"), "EVENTS"),
+    replicas: c.int(s["replicas"], p("replicas"), 1),
+    max_age: c.duration(s["max_age"], p("max_age"), 7 * 86400),
+    max_bytes: c.size(s["max_bytes"], p("max_bytes"), 1024 ** 3),
+    duplicate_window: c.duration(s["duplicate_window"], p("duplicate_window"), 120),
+    storage: c.oneOf(s["storage"], p("storage"), ["file", "memory"] as const, "file"),
+  };
+}
+
+function consumer(raw: unknown, c: FieldChecker): ServiceConfig["consumer"] {
+  const s = c.section(raw, ["consumer"], ["durable", "ack_wait", "max_deliver", "max_ack_pending"]);
+  const p = (k: string) => ["consumer", k];
+  return {
+    durable: c.str(s["durable"], p("durable"), "reactor"),
+    ack_wait: c.duration(s["ack_wait"], p("ack_wait"), 30),
+    max_deliver: c.int(s["max_deliver"], p("max_deliver"), 10),
+    max_ack_pending: c.int(s["max_ack_pending"], p("max_ack_pending"), 1000),
+  };
+}
+
+function keys(raw: unknown, c: FieldChecker): ServiceConfig["keys"] {
+  const k = c.section(raw, ["keys"], ["auto_accept", "autosign", "autoreject", "autosign_grains"]);
+  const grains: Record<string, readonly string[]> = {};
+  const g = c.section(k["autosign_grains"], ["keys", "autosign_grains"], Object.keys(isMap(k["autosign_grains"]) ? k["autosign_grains"] : {}));
+  for (const [name, values] of Object.entries(g)) {
+    grains[name] = c.strList(typeof values === "number" ? String(values) : values, ["keys", "autosign_grains", name]);
+  }
+  return {
+    auto_accept: c.bool(k["auto_accept"], ["keys", "auto_accept"], false),
+    autosign: c.strList(k["autosign"], ["keys", "autosign"]),
+    autoreject: c.strList(k["autoreject"], ["keys", "autoreject"]),
+    autosign_grains: grains,
+  };
+}
+
+function limits(raw: unknown, c: FieldChecker): ServiceConfig["limits"] {
+  const l = c.section(raw, ["limits"], ["max_event_bytes", "max_depth", "concurrency", "queue", "dispatch_retries"]);
+  const p = (k: string) => ["limits", k];
+  return {
+    max_event_bytes: c.size(l["max_event_bytes"], p("max_event_bytes"), 1024 * 1024),
+    max_depth: c.int(l["max_depth"], p("max_depth"), 5),
+    concurrency: c.int(l["concurrency"], p("concurrency"), 64),
+    queue: c.int(l["queue"], p("queue"), 10000),
+    dispatch_retries: c.int(l["dispatch_retries"], p("dispatch_retries"), 3, 0),
+  };
+}
+
+function httpSection(raw: unknown, c: FieldChecker): ServiceConfig["http"] {
+  if (raw === undefined || raw === null) return undefined;
+  const h = c.section(raw, ["http"], ["listen"]);
+  const listen = c.optStr(h["listen"], ["http", "listen"]);
+  if (listen === undefined && isMap(raw) && !("listen" in raw)) c.fail(["http"], "needs `listen:` (host:port)");
+  return listen === undefined ? undefined : { listen };
+}
+
+function mapOpt(v: string | undefined, f: (s: string) => string): string | undefined {
+  return v === undefined ? undefined : f(v);
+}
+
+/** Drops undefined fields (so optional fields are absent, not undefined). */
+function optional<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Freezes the settings deeply, then puts the (shallowly frozen) reactor entries back. */
+function deepFreeze(config: ServiceConfig, reactor: readonly ReactorMapEntry[]): ServiceConfig {
+  const freeze = (v: unknown): void => {
+    if (v === null || typeof v !== "object" || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const x of Object.values(v)) freeze(x);
+  };
+  const out = { ...config, reactor: Object.freeze([...reactor]) };
+  for (const [k, v] of Object.entries(out)) if (k !== "reactor") freeze(v);
+  return Object.freeze(out);
+}

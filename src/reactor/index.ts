@@ -1,0 +1,9 @@
+/** The reactor's pure engine: match -> render -> normalise, shared by `reactor test` and the live service. */
+export { MapIndex } from "./matcher.js";
+export type { MatchableEntry, MatchInput, NoMatch, MatchExplanation } from "./matcher.js";
+export { normaliseSls, orderChunks } from "./normalise.js";
+export type { LowChunk, NormaliseResult, ReactionProblem } from "./normalise.js";
+export { renderReactions, renderSlsFile, filesOf } from "./render.js";
+export type { MineLookup, RenderOptions, RenderResult } from "./render.js";
+export { dryRun } from "./dry-run.js";
+export type { DryRunMatch, DryRunNoMatch, DryRunOptions, DryRunReaction, DryRunResult } from "./dry-run.js";

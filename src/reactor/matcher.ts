@@ -1,0 +1,137 @@
+/**
+ * Matching events against the reactor map without scanning every entry: entries are indexed by
+ * the literal prefix of their tag glob in a trie of `/`-segments (full segments are edges, the
+ * partial segment before the first wildcard is looked up by length). An event visits only the
+ * nodes along its own tag, so the cost depends on the tag, not on the size of the map.
+ */
+import type { CompiledCondition, ConditionFailure } from "../core/conditions/index.js";
+import { describeFailure } from "../core/conditions/index.js";
+import { explainGlobMismatch, type TagGlob } from "../core/glob/index.js";
+
+/** What the index needs of an entry. */
+export interface MatchableEntry {
+  readonly index: number;
+  readonly glob: TagGlob;
+  readonly when?: CompiledCondition;
+}
+
+/** The part of an event that matching reads. */
+export interface MatchInput {
+  readonly tag: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** Why an entry did not match an event. */
+export interface NoMatch<E> {
+  readonly entry: E;
+  /** `glob`: the tag glob failed; `when`: the glob matched but the condition was false. */
+  readonly reason: "glob" | "when";
+  /** A sentence for people. */
+  readonly detail: string;
+  /** For `when`: the false sub-conditions. */
+  readonly failed?: readonly ConditionFailure[];
+}
+
+/** The matches of one event and, when explained, why the other entries did not match. */
+export interface MatchExplanation<E> {
+  readonly matched: readonly E[];
+  readonly unmatched: readonly NoMatch<E>[];
+}
+
+interface Node {
+  readonly children: Map<string, Node>;
+  /** Entries whose literal prefix ends exactly at this node (after a `/`). */
+  readonly here: number[];
+  /** Entries whose literal prefix continues into a partial segment: partial -> entry positions. */
+  partial?: Map<string, number[]>;
+  /** Distinct lengths of the partial keys, so a lookup slices the tag once per length. */
+  partialLengths?: number[];
+}
+
+const newNode = (): Node => ({ children: new Map(), here: [] });
+
+/** An index of map entries by the literal prefix of their globs. */
+export class MapIndex<E extends MatchableEntry> {
+  private readonly root = newNode();
+  readonly entries: readonly E[];
+
+  constructor(entries: readonly E[]) {
+    this.entries = [...entries];
+    this.entries.forEach((e, pos) => this.insert(e.glob.literalPrefix, pos));
+  }
+
+  /** Entries whose glob and condition match the event, in map order. */
+  match(event: MatchInput): E[] {
+    const out: E[] = [];
+    for (const pos of this.candidates(event.tag)) {
+      const e = this.entries[pos]!;
+      if (e.glob.test(event.tag) && (e.when === undefined || e.when.test(event))) out.push(e);
+    }
+    return out;
+  }
+
+  /** Like match, and for every other entry the reason it did not match (scans every entry). */
+  explain(event: MatchInput): MatchExplanation<E> {
+    const matched: E[] = [];
+    const unmatched: NoMatch<E>[] = [];
+    for (const entry of this.entries) {
+      if (!entry.glob.test(event.tag)) {
+        unmatched.push({ entry, reason: "glob", detail: explainGlobMismatch(entry.glob, event.tag) });
+        continue;
+      }
+      const why = entry.when?.explain(event);
+      if (why === undefined || why.result) {
+        matched.push(entry);
+        continue;
+      }
+      const detail = why.error !== undefined ? `condition failed to evaluate: ${why.error}` : why.failed.map(describeFailure).join("; ");
+      unmatched.push({ entry, reason: "when", detail: `condition is false: ${detail}`, failed: why.failed });
+    }
+    return { matched, unmatched };
+  }
+
+  /** Positions of the entries whose literal prefix is a prefix of the tag (a superset of the matches), sorted. */
+  candidates(tag: string): number[] {
+    const out: number[] = [];
+    const segs = tag.split("/");
+    let node: Node | undefined = this.root;
+    let pos = 0;
+    for (let i = 0; node !== undefined; i++) {
+      for (const p of node.here) out.push(p);
+      if (node.partial) this.collectPartial(node, tag, pos, out);
+      const seg = segs[i];
+      if (seg === undefined) break;
+      node = node.children.get(seg);
+      pos += seg.length + 1;
+    }
+    return out.length > 1 ? out.sort((a, b) => a - b) : out;
+  }
+
+  private collectPartial(node: Node, tag: string, pos: number, out: number[]): void {
+    for (const len of node.partialLengths!) {
+      const hit = node.partial!.get(tag.slice(pos, pos + len));
+      if (hit) for (const p of hit) out.push(p);
+    }
+  }
+
+  private insert(prefix: string, pos: number): void {
+    const segs = prefix.split("/");
+    const last = segs.pop()!;
+    let node = this.root;
+    for (const s of segs) {
+      let next = node.children.get(s);
+      if (!next) node.children.set(s, (next = newNode()));
+      node = next;
+    }
+    if (last === "") {
+      node.here.push(pos);
+      return;
+    }
+    node.partial ??= new Map();
+    node.partialLengths ??= [];
+    const list = node.partial.get(last);
+    if (list) list.push(pos);
+    else node.partial.set(last, [pos]);
+    if (!node.partialLengths.includes(last.length)) node.partialLengths.push(last.length);
+  }
+}
