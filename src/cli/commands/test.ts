@@ -1,0 +1,159 @@
+/**
+ * `reactor test TAG [DATA|@event.json] -c reactor.yaml [--json] [--explain] [--spec FILE]`: a dry
+ * run of the reactor map (DESIGN.md 8). Exit codes: 0 ok, 1 expectations failed, 2 config or
+ * render errors.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { errorMessage } from "../../core/errors.js";
+import { loadServiceConfig, parseYaml, type ServiceConfig } from "../../config/index.js";
+import { MapIndex, dryRun, type DryRunResult } from "../../reactor/index.js";
+
+/** Exit codes of `reactor test`. */
+export const TestExit = { Ok: 0, ExpectationFailed: 1, Errors: 2 } as const;
+
+interface TestOptions {
+  config: string;
+  json?: boolean;
+  explain?: boolean;
+  spec?: string;
+}
+
+/** One case of a spec file. */
+interface SpecCase {
+  readonly tag: string;
+  readonly data: Record<string, unknown>;
+  readonly expect: { readonly none: true } | { readonly reactions: readonly Record<string, unknown>[] };
+}
+
+/** Registers `reactor test`. */
+export function registerTest(program: Command): void {
+  program
+    .command("test")
+    .description("dry-run an event against the reactor map: matched entries, rendered reactions, errors")
+    .argument("[tag]", "the event tag")
+    .argument("[data]", "event data: JSON text or @file.json")
+    .option("-c, --config <file>", "the service configuration", "reactor.yaml")
+    .option("--json", "print one JSON object")
+    .option("--explain", "also say why the other entries did not match")
+    .option("--spec <file>", "a YAML list of cases {tag, data, expect} to check")
+    .action(async (tag: string | undefined, data: string | undefined, opts: TestOptions) => {
+      process.exitCode = await runTest(tag, data, opts);
+    });
+}
+
+/** Runs `reactor test`; returns the exit code. */
+export async function runTest(tag: string | undefined, data: string | undefined, opts: TestOptions, out: (s: string) => void = print): Promise<number> {
+  let config: ServiceConfig;
+  try {
+    config = await loadServiceConfig(opts.config);
+  } catch (err) {
+    out(errorMessage(err));
+    return TestExit.Errors;
+  }
+  const index = new MapIndex(config.reactor);
+  if (opts.spec !== undefined) return runSpec(opts.spec, config, index, out);
+  if (tag === undefined) {
+    out("reactor test: give a TAG (or --spec FILE)");
+    return TestExit.Errors;
+  }
+  let eventData: Record<string, unknown>;
+  try {
+    eventData = parseData(data);
+  } catch (err) {
+    out(`reactor test: ${errorMessage(err)}`);
+    return TestExit.Errors;
+  }
+  const result = dryRun(config, { tag, data: eventData }, { index, explain: opts.explain === true });
+  out(opts.json ? JSON.stringify(result) : formatResult(result));
+  return result.errors.length > 0 ? TestExit.Errors : TestExit.Ok;
+}
+
+/** Event data from the command line: JSON text, or `@file` holding JSON. */
+export function parseData(arg: string | undefined): Record<string, unknown> {
+  if (arg === undefined || arg === "") return {};
+  const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`event data is not valid JSON: ${errorMessage(err)}`, { cause: err });
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("event data must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
+/** The human form of a dry run. */
+export function formatResult(r: DryRunResult): string {
+  const lines = [`tag: ${r.tag}`];
+  lines.push(r.matches.length ? "matched:" : "matched: none");
+  for (const m of r.matches) lines.push(`  ${m.glob} -> ${m.sls.join(", ")}`);
+  lines.push(r.reactions.length ? "reactions:" : "reactions: none");
+  for (const x of r.reactions) {
+    const target = x.tgt === null ? "" : ` tgt=${JSON.stringify(x.tgt)} (${x.tgt_type})`;
+    lines.push(`  ${x.id}: ${x.client}.${x.fun}${target} arg=${JSON.stringify(x.arg)} kwarg=${JSON.stringify(x.kwarg)}  [${x.file}]`);
+  }
+  if (r.errors.length) lines.push("errors:");
+  for (const e of r.errors) lines.push(`  ${e.file}${e.line === null ? "" : `:${e.line}`}: ${e.message}`);
+  if (r.explain) {
+    if (r.explain.not_matched.length) lines.push("not matched:");
+    for (const n of r.explain.not_matched) lines.push(`  ${n.name === n.glob ? n.glob : `${n.name} (${n.glob})`}: ${n.detail}`);
+    for (const w of r.explain.warnings) lines.push(`warning: ${w.file}: ${w.message}`);
+  }
+  return lines.join("\n");
+}
+
+function runSpec(file: string, config: ServiceConfig, index: MapIndex<ServiceConfig["reactor"][number]>, out: (s: string) => void): number {
+  let cases: SpecCase[];
+  try {
+    cases = readSpec(file);
+  } catch (err) {
+    out(errorMessage(err));
+    return TestExit.Errors;
+  }
+  let failed = 0;
+  let errors = 0;
+  cases.forEach((c, i) => {
+    const r = dryRun(config, { tag: c.tag, data: c.data }, { index });
+    const problem = r.errors.length ? `errors: ${r.errors.map((e) => `${e.file}: ${e.message}`).join("; ")}` : checkCase(c, r);
+    if (r.errors.length) errors++;
+    else if (problem) failed++;
+    out(`${problem ? "FAIL" : "ok  "} ${i + 1} ${c.tag}${problem ? `: ${problem}` : ""}`);
+  });
+  out(`${cases.length - failed - errors} passed, ${failed} failed, ${errors} with errors`);
+  return errors ? TestExit.Errors : failed ? TestExit.ExpectationFailed : TestExit.Ok;
+}
+
+/** Why a case fails, or undefined when it passes. Reactions are compared in order, on the keys given. */
+export function checkCase(c: SpecCase, r: DryRunResult): string | undefined {
+  if ("none" in c.expect) return r.reactions.length ? `expected no reaction, got ${r.reactions.map((x) => x.id).join(", ")}` : undefined;
+  const want = c.expect.reactions;
+  if (want.length !== r.reactions.length) return `expected ${want.length} reaction(s), got ${r.reactions.length}`;
+  for (let i = 0; i < want.length; i++) {
+    const got = r.reactions[i] as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(want[i]!)) {
+      if (JSON.stringify(got[k]) !== JSON.stringify(v)) return `reaction ${i + 1} ${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(got[k])}`;
+    }
+  }
+  return undefined;
+}
+
+function readSpec(file: string): SpecCase[] {
+  const src = parseYaml(readFileSync(file, "utf8"), file);
+  if (!Array.isArray(src.value)) throw src.error([], "must be a list of cases {tag, data, expect}");
+  return src.value.map((raw: unknown, i) => {
+    const c = (raw ?? {}) as Record<string, unknown>;
+    const expect = c["expect"] as Record<string, unknown> | undefined;
+    if (typeof c["tag"] !== "string") throw src.error([i, "tag"], "must be a string");
+    if (!expect || (expect["none"] !== true && !Array.isArray(expect["reactions"]))) {
+      throw src.error([i, "expect"], "must be {none: true} or {reactions: [...]}");
+    }
+    const data = c["data"] ?? {};
+    if (typeof data !== "object" || Array.isArray(data)) throw src.error([i, "data"], "must be a map");
+    return { tag: c["tag"], data: data as Record<string, unknown>, expect: expect as SpecCase["expect"] };
+  });
+}
+
+function print(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
