@@ -64,7 +64,7 @@ function renderSls(template: Template, context: Readonly<Record<string, unknown>
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line ?? 1;
+    const line = errorLine(text, lines.linePos(first.pos[0]).line);
     throw renderedError(template.file, text, line, `YAML syntax error: ${first.message.split("\n")[0] ?? ""}`, sub);
   }
   substitute(doc, sub);
@@ -131,6 +131,14 @@ function checkKeys(doc: Document, sub: Substitution, lines: LineCounter, text: s
       }
     },
   });
+}
+
+/** The error's line, or the last non-blank line before it (errors at the end point past the text). */
+function errorLine(text: string, line: number): number {
+  const all = text.split("\n");
+  let l = Math.min(line, all.length);
+  while (l > 1 && !all[l - 1]?.trim()) l--;
+  return l;
 }
 
 /** A TemplateError about the rendered text: its line and an excerpt, with values put back. */
