@@ -53,7 +53,7 @@ export function createBeaconsModule(opts: BeaconsModuleOptions): Record<string, 
   };
   const specOf = (name: string, data: unknown) => {
     const value = typeof data === "string" ? parseYaml(data, "<beacon_data>").value : data;
-    return compileBeacon(name, value, objectSource(value, "beacon_data"), [], registry);
+    return compileBeacon(name, value, objectSource(value, "beacon_data"), [name], registry);
   };
   const attempt = async (ok: string, fn: () => Promise<void>): Promise<ModuleResult> => {
     try {
