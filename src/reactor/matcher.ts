@@ -109,6 +109,7 @@ export class MapIndex<E extends MatchableEntry> {
 
   private collectPartial(node: Node, tag: string, pos: number, out: number[]): void {
     for (const len of node.partialLengths!) {
+      if (pos + len > tag.length) continue;
       const hit = node.partial!.get(tag.slice(pos, pos + len));
       if (hit) for (const p of hit) out.push(p);
     }
