@@ -75,14 +75,17 @@ function renderSls(template: Template, context: Readonly<Record<string, unknown>
 
 /** Swaps sentinels back for the outputs they stand for. */
 class Substitution {
+  private readonly whole: RegExp;
   constructor(
     private readonly re: RegExp,
     private readonly outputs: readonly Output[],
-  ) {}
+  ) {
+    this.whole = new RegExp(`^${re.source}$`);
+  }
 
   /** The output a string stands for if it is exactly one sentinel. */
   exact(s: string): Output | undefined {
-    const m = new RegExp(`^${this.re.source}$`).exec(s);
+    const m = this.whole.exec(s);
     return m ? this.outputs[Number(m[1])] : undefined;
   }
 

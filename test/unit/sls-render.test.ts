@@ -155,6 +155,18 @@ void describe("event data never becomes template source or YAML structure", () =
     );
   });
 
+  void it("a key made from data is an own key, even '__proto__'", () => {
+    const out = render("{{ data.k }}: 1\n", { data: { k: "__proto__" } }) as Record<string, unknown>;
+    assert.ok(Object.hasOwn(out, "__proto__"));
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+
+  void it("values computed with set and from context helpers are data too", () => {
+    const mine = (tgt: unknown, fun: unknown): unknown => ({ [`${String(tgt)}`]: `${String(fun)}: [evil]` });
+    const src = "{% set who = 'web1\\n- x' %}a: {{ who }}\nb: {{ mine('web1', 'f')['web1'] }}\n";
+    assert.deepEqual(render(src, { mine }), { a: "web1\n- x", b: "f: [evil]" });
+  });
+
   void it("keys built from data may not collide", () => {
     failsWith("{{ data.a }}: 1\n{{ data.b }}: 2\n", { data: { a: "k", b: "k" } }, 'reactors/r.sls: rendered output line 2: duplicate key "k" after inserting template values: "k: 2"');
   });
