@@ -82,7 +82,10 @@ function spawnDetached(name: string, what: string, argv: readonly string[]): Pro
   const state = { failed: false };
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, args, { detached: true, stdio: "ignore" });
-    child.once("error", (err) => reject(new ServiceError(name, `${what} command failed: ${errorMessage(err)}`)));
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      const why = err.code === "ENOENT" ? `command not found: ${cmd}` : errorMessage(err);
+      reject(new ServiceError(name, `${what} command failed: ${why}`));
+    });
     child.once("exit", (code) => void (state.failed = code !== 0));
     child.once("spawn", () => {
       child.unref();
