@@ -50,7 +50,7 @@ export interface NewEvent {
 /** Builds a validated event: checks the tag and data, sets id and `_stamp`. */
 export function createEvent(input: NewEvent): ReactorEvent {
   validateTag(input.tag);
-  const data = validateData(input.data ?? {});
+  const data = validateData(input.data === undefined ? {} : input.data);
   const stamp =
     input.stamp instanceof Date
       ? input.stamp.toISOString()

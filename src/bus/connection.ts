@@ -1,0 +1,122 @@
+/**
+ * Connecting to NATS: reconnect forever with jitter, log every status change, drain on close.
+ */
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { readFile } from "node:fs/promises";
+import { BusError, errorMessage, silentLogger, type Logger } from "../core/index.js";
+
+/** How to reach NATS. */
+export interface ConnectOptions {
+  /** Server URLs, e.g. `["nats://127.0.0.1:4222"]`. */
+  servers: readonly string[];
+  /** Client name shown by the server (`reactor-service`, `agent web1`). */
+  name?: string;
+  /** Path of a NATS credentials file. */
+  creds?: string;
+  /** Give up the first connect after this many ms (default 10 s). Reconnects after that never stop. */
+  timeoutMs?: number;
+  /** How long to wait for JetStream to answer (a cluster elects its meta leader first). Default 30 s. */
+  jetStreamWaitMs?: number;
+  log?: Logger;
+}
+
+/** A live connection with its JetStream handles. */
+export interface Connection {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly log: Logger;
+  /** Server version, e.g. `2.9.10`. */
+  readonly serverVersion: string;
+  /** Drains and closes; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Connects, with infinite reconnects, and logs status changes. */
+export async function openConnection(opts: ConnectOptions): Promise<Connection> {
+  const log = opts.log ?? silentLogger;
+  const servers = [...opts.servers];
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: opts.name ?? "nats-reactor",
+      noAsyncTraces: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 250,
+      timeout: opts.timeoutMs ?? 10_000,
+      waitOnFirstConnect: false,
+      ...(opts.creds ? { authenticator: credsAuthenticator(await readFile(opts.creds)) } : {}),
+    });
+  } catch (err) {
+    throw new BusError(`cannot connect to NATS at ${servers.join(", ")}: ${(err as Error).message}`, { cause: err });
+  }
+  void logStatus(nc, log);
+  const js = jetstream(nc);
+  const jsm = await waitForJetStream(nc, opts.jetStreamWaitMs ?? 30_000, log).catch(async (err: unknown) => {
+    await nc.close();
+    throw new BusError(`JetStream is not available on ${servers.join(", ")} (start nats-server with -js): ${errorMessage(err)}`, {
+      cause: err,
+    });
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    nc,
+    js,
+    jsm,
+    log,
+    serverVersion: nc.info?.version ?? "unknown",
+    close() {
+      closing ??= nc.isClosed()
+        ? Promise.resolve()
+        : nc.drain().catch(async () => {
+            await nc.close();
+          });
+      return closing;
+    },
+  };
+}
+
+async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
+  for await (const s of nc.status()) {
+    switch (s.type) {
+      case "disconnect":
+        log.warn({ server: s.server }, "disconnected from NATS");
+        break;
+      case "reconnect":
+        log.info({ server: s.server }, "reconnected to NATS");
+        break;
+      case "error":
+        log.error({ err: s.error }, "NATS error");
+        break;
+      default:
+        log.debug({ status: s.type }, "NATS status");
+    }
+  }
+}
+
+/** Compares dotted versions: is `version` at least `min`? */
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(".").map((n) => parseInt(n, 10) || 0);
+  const b = min.split(".").map((n) => parseInt(n, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+/** Retries the JetStream API check: right after a cluster starts, it answers only once a leader exists. */
+async function waitForJetStream(nc: NatsConnection, waitMs: number, log: Logger): Promise<JetStreamManager> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await jetstreamManager(nc, { checkAPI: true, timeout: 5000 });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      if (attempt === 0) log.warn({ err: errorMessage(err) }, "waiting for JetStream");
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+    }
+  }
+}

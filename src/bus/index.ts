@@ -1,0 +1,25 @@
+export { openConnection, versionAtLeast } from "./connection.js";
+export type { Connection, ConnectOptions } from "./connection.js";
+export { Header, encodeEvent, decodeEvent } from "./codec.js";
+export type { EncodedEvent } from "./codec.js";
+export {
+  defaultStreamSettings,
+  ensureEventStream,
+  createEventPublisher,
+  ensureDurable,
+  consumeDurable,
+  watchEvents,
+} from "./events.js";
+export type {
+  EventStreamSettings,
+  EventPublisher,
+  PublishResult,
+  InvalidMessage,
+  EventDelivery,
+  DurableSettings,
+  EventStream,
+  WatchStart,
+} from "./events.js";
+export { openKv } from "./kv.js";
+export type { JsonKv, KvSettings, KvValue, KvChange } from "./kv.js";
+export { kvKey, kvKeyParts, encodeKeyPart, decodeKeyPart } from "./kvkey.js";
