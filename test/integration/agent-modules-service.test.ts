@@ -6,13 +6,12 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createServiceManager } from "../../src/agent/index.js";
 import { compileAgentConfig } from "../../src/config/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { job, testExecutor } from "../fixtures/agent/harness.js";
+import { fixturePath, job, testExecutor } from "../fixtures/agent/harness.js";
 
-const DEMO = fileURLToPath(new URL("../fixtures/agent/demo-web.mjs", import.meta.url));
+const DEMO = fixturePath("demo-web.mjs");
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -3,12 +3,11 @@ import { strict as assert } from "node:assert";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createServiceManager, createSystemdServiceManager, unitName } from "../../src/agent/index.js";
 import { ServiceError } from "../../src/core/index.js";
-import { job, testConfig, testExecutor } from "../fixtures/agent/harness.js";
+import { fixturePath, job, testConfig, testExecutor } from "../fixtures/agent/harness.js";
 
-const FAKE = fileURLToPath(new URL("../fixtures/agent/fake-systemctl.mjs", import.meta.url));
+const FAKE = fixturePath("fake-systemctl.mjs");
 
 async function fakeState(init: { active?: string[]; units?: string[]; fail?: string[] }) {
   const file = join(await mkdtemp(join(tmpdir(), "fake-systemctl-")), "state.json");
