@@ -37,7 +37,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = lines.linePos(first.pos[0]).line;
     throw new ConfigError({ file, ...(line !== undefined ? { line } : {}) }, `YAML syntax error: ${firstLine(first.message)}`);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
