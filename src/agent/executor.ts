@@ -57,7 +57,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   };
 
   const execute = async (job: JobRequest): Promise<JobReturn> => {
-    const ret = (value: unknown, retcode: number): JobReturn => jobReturn(opts.config.id, job, value, retcode);
+    const ret = (value: unknown, retcode: number): JobReturn =>
+      jobReturn(opts.config.id, job, value, retcode);
     const expires = Date.parse(job.expires);
     if (!Number.isNaN(expires) && expires < now().getTime()) {
       logger.warn({ jid: job.jid, fun: job.fun, expires: job.expires }, "job expired before it started");
@@ -91,7 +92,10 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       return ret(value, retcode);
     } catch (err) {
       logger.info({ jid: job.jid, fun: job.fun, err }, "job failed");
-      return ret(err instanceof ModuleArgumentError ? err.message : `ERROR: ${errorMessage(err)}`, retcode || 1);
+      return ret(
+        err instanceof ModuleArgumentError ? err.message : `ERROR: ${errorMessage(err)}`,
+        retcode || 1,
+      );
     } finally {
       clearTimeout(timer);
       if (!ac.signal.aborted) ac.abort(new TimeoutError(`'${job.fun}' finished`));
@@ -118,5 +122,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
 /** Salt's return; `success` is `retcode === 0`; `fun_args` lists kwargs as a final map (as Salt does). */
 export function jobReturn(id: string, job: JobRequest, value: unknown, retcode: number): JobReturn {
   const kw = Object.keys(job.kwarg).length ? [{ ...job.kwarg }] : [];
-  return { id, jid: job.jid, fun: job.fun, fun_args: [...job.arg, ...kw], return: value === undefined ? null : value, retcode, success: retcode === 0 };
+  return {
+    id,
+    jid: job.jid,
+    fun: job.fun,
+    fun_args: [...job.arg, ...kw],
+    return: value === undefined ? null : value,
+    retcode,
+    success: retcode === 0,
+  };
 }

@@ -30,7 +30,11 @@ export async function loadOrCreateIdentity(stateDir: string): Promise<AgentIdent
   if (seed === undefined) {
     const kp = createUser();
     try {
-      await writeFile(seedFile, `${new TextDecoder().decode(kp.getSeed())}\n`, { mode: 0o600, flag: "wx", flush: true });
+      await writeFile(seedFile, `${new TextDecoder().decode(kp.getSeed())}\n`, {
+        mode: 0o600,
+        flag: "wx",
+        flush: true,
+      });
       seed = kp.getSeed();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw identityError(seedFile, err);

@@ -79,15 +79,22 @@ export class JobLedger {
     const maxAge = this.opts.maxAgeMs ?? 7 * 86_400_000;
     const maxEntries = this.opts.maxEntries ?? 10_000;
     const names = (await readdir(this.dir)).filter((n) => n.endsWith(".json"));
-    const entries = await Promise.all(names.map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })));
-    const live = entries.filter((e): e is { n: string; mtime: number } => e.mtime !== undefined).sort((a, b) => b.mtime - a.mtime);
+    const entries = await Promise.all(
+      names.map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })),
+    );
+    const live = entries
+      .filter((e): e is { n: string; mtime: number } => e.mtime !== undefined)
+      .sort((a, b) => b.mtime - a.mtime);
     const doomed = live.filter((e, i) => now - e.mtime > maxAge || i >= maxEntries);
     await Promise.all(doomed.map((e) => unlink(join(this.dir, e.n)).catch(() => undefined)));
     this.sincePrune = 0;
     return doomed.length;
   }
 
-  private async claimAndRun(job: JobRequest, exec: (job: JobRequest) => Promise<JobReturn>): Promise<JobReturn> {
+  private async claimAndRun(
+    job: JobRequest,
+    exec: (job: JobRequest) => Promise<JobReturn>,
+  ): Promise<JobReturn> {
     const started: JobRecord = { jid: job.jid, fun: job.fun, started: new Date().toISOString() };
     if (!(await this.claim(job.jid, started))) {
       const rec = await this.lookup(job.jid);
@@ -123,7 +130,9 @@ export class JobLedger {
   }
 
   private file(jid: string): string {
-    const name = /^[A-Za-z0-9_-]{1,128}$/.test(jid) ? jid : `h-${createHash("sha256").update(jid).digest("hex")}`;
+    const name = /^[A-Za-z0-9_-]{1,128}$/.test(jid)
+      ? jid
+      : `h-${createHash("sha256").update(jid).digest("hex")}`;
     return join(this.dir, `${name}.json`);
   }
 }

@@ -53,7 +53,13 @@ export function runProcess(argv: readonly string[], opts: RunOptions = {}): Prom
       killGroup(child.pid);
     };
     const ms = opts.timeoutMs;
-    const timer = ms !== undefined ? setTimeout(() => kill(new TimeoutError(`command ${JSON.stringify(cmd)} timed out after ${ms / 1000} s`)), ms) : undefined;
+    const timer =
+      ms !== undefined
+        ? setTimeout(
+            () => kill(new TimeoutError(`command ${JSON.stringify(cmd)} timed out after ${ms / 1000} s`)),
+            ms,
+          )
+        : undefined;
     const onAbort = () => kill(abortReason(opts.signal!, cmd));
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const done = () => {
@@ -62,14 +68,25 @@ export function runProcess(argv: readonly string[], opts: RunOptions = {}): Prom
     };
     child.on("error", (e: NodeJS.ErrnoException) => {
       done();
-      const why = e.code === "ENOENT" ? `command not found: ${cmd}` : e.code === "EACCES" ? `permission denied: ${cmd}` : e.message;
+      const why =
+        e.code === "ENOENT"
+          ? `command not found: ${cmd}`
+          : e.code === "EACCES"
+            ? `permission denied: ${cmd}`
+            : e.message;
       reject(new ExecutionError(why, { cause: e }));
     });
     child.on("close", (code, sig) => {
       done();
       if (failure) return reject(failure);
       const text = (bs: Buffer[]) => Buffer.concat(bs).toString("utf8");
-      resolve({ pid: child.pid ?? 0, retcode: code ?? 128 + (sig ? constants.signals[sig] : 0), stdout: text(out), stderr: text(err), output: text(all) });
+      resolve({
+        pid: child.pid ?? 0,
+        retcode: code ?? 128 + (sig ? constants.signals[sig] : 0),
+        stdout: text(out),
+        stderr: text(err),
+        output: text(all),
+      });
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(opts.stdin ?? "");

@@ -76,14 +76,28 @@ export interface AgentConfigOverrides {
 }
 
 const KNOWN = [
-  "id", "nats", "state_dir", "beacons_file", "service_manager", "services", "modules_dir", "grains",
-  "mine_functions", "mine_interval", "job_timeout", "max_concurrent_jobs", "buffer",
+  "id",
+  "nats",
+  "state_dir",
+  "beacons_file",
+  "service_manager",
+  "services",
+  "modules_dir",
+  "grains",
+  "mine_functions",
+  "mine_interval",
+  "job_timeout",
+  "max_concurrent_jobs",
+  "buffer",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
 const ID_RE = /^[^\s/*>\p{Cc}]{1,255}$/u;
 
 /** Reads and compiles an agent file. Without an `id`, looks up the host's FQDN. */
-export async function loadAgentConfig(path: string, overrides: AgentConfigOverrides = {}): Promise<AgentConfig> {
+export async function loadAgentConfig(
+  path: string,
+  overrides: AgentConfigOverrides = {},
+): Promise<AgentConfig> {
   const file = resolve(path);
   let text: string;
   try {
@@ -120,7 +134,8 @@ export function compileAgentConfig(
   const raw = src.value ?? {};
   if (!isMap(raw)) throw new ConfigErrors([src.error([], "must be a map of agent settings")]);
   for (const key of Object.keys(raw)) {
-    if (!(KNOWN as readonly string[]).includes(key)) c.fail([key], `is not a known field (known: ${KNOWN.join(", ")})`);
+    if (!(KNOWN as readonly string[]).includes(key))
+      c.fail([key], `is not a known field (known: ${KNOWN.join(", ")})`);
   }
   const base = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
   const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
@@ -133,7 +148,12 @@ export function compileAgentConfig(
     nats: c.nats(raw["nats"], rel, ov.servers),
     state_dir: ov.state_dir ?? rel(c.optString(raw["state_dir"], ["state_dir"]) ?? DEFAULT_AGENT_STATE_DIR),
     beacons_file: rel(c.optString(raw["beacons_file"], ["beacons_file"]) ?? "beacons.yaml"),
-    service_manager: c.oneOf(raw["service_manager"], ["service_manager"], ["auto", "systemd", "command"] as const, "auto"),
+    service_manager: c.oneOf(
+      raw["service_manager"],
+      ["service_manager"],
+      ["auto", "systemd", "command"] as const,
+      "auto",
+    ),
     services: c.services(raw["services"]),
     ...(modulesDir !== undefined ? { modules_dir: rel(modulesDir) } : {}),
     grains: c.map(raw["grains"], ["grains"]),
@@ -190,7 +210,8 @@ class Checker {
   }
 
   argv(v: unknown, path: FieldPath): readonly string[] {
-    if (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && s.length > 0)) return v as string[];
+    if (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && s.length > 0))
+      return v as string[];
     this.fail(path, "must be a non-empty list of strings");
     return [];
   }
@@ -213,18 +234,25 @@ class Checker {
     if (v === undefined || v === null) return def;
     const s = parseDuration(v, unit);
     if (s !== undefined) return s;
-    this.fail(path, `must be a positive number${unit === 1 ? " of seconds" : " of minutes"} or a duration such as 30s, 10m, 1h`);
+    this.fail(
+      path,
+      `must be a positive number${unit === 1 ? " of seconds" : " of minutes"} or a duration such as 30s, 10m, 1h`,
+    );
     return def;
   }
 
   nats(v: unknown, rel: (p: string) => string, servers?: readonly string[]): AgentConfig["nats"] {
     const m = this.map(v, ["nats"]);
-    for (const k of Object.keys(m)) if (k !== "servers" && k !== "creds") this.fail(["nats", k], "is not a known field (known: servers, creds)");
+    for (const k of Object.keys(m))
+      if (k !== "servers" && k !== "creds")
+        this.fail(["nats", k], "is not a known field (known: servers, creds)");
     let list: string[] = [DEFAULT_AGENT_NATS_SERVER];
     const raw = m["servers"];
     if (typeof raw === "string" && raw.length > 0) list = [raw];
-    else if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => typeof s === "string" && s.length > 0)) list = raw as string[];
-    else if (raw !== undefined && raw !== null) this.fail(["nats", "servers"], "must be a URL or a non-empty list of URLs");
+    else if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => typeof s === "string" && s.length > 0))
+      list = raw as string[];
+    else if (raw !== undefined && raw !== null)
+      this.fail(["nats", "servers"], "must be a URL or a non-empty list of URLs");
     const creds = this.optString(m["creds"], ["nats", "creds"]);
     return { servers: servers ?? list, ...(creds !== undefined ? { creds: rel(creds) } : {}) };
   }
@@ -238,9 +266,11 @@ class Checker {
         continue;
       }
       for (const k of Object.keys(spec)) {
-        if (!(SERVICE_KEYS as readonly string[]).includes(k)) this.fail([...path, k], `is not a known field (known: ${SERVICE_KEYS.join(", ")})`);
+        if (!(SERVICE_KEYS as readonly string[]).includes(k))
+          this.fail([...path, k], `is not a known field (known: ${SERVICE_KEYS.join(", ")})`);
       }
-      const opt = (k: "restart" | "reload") => (spec[k] === undefined ? {} : { [k]: this.argv(spec[k], [...path, k]) });
+      const opt = (k: "restart" | "reload") =>
+        spec[k] === undefined ? {} : { [k]: this.argv(spec[k], [...path, k]) };
       out[name] = {
         check: this.argv(spec["check"], [...path, "check"]),
         start: this.argv(spec["start"], [...path, "start"]),
@@ -264,7 +294,8 @@ class Checker {
 
   buffer(v: unknown): AgentConfig["buffer"] {
     const m = this.map(v, ["buffer"]);
-    for (const k of Object.keys(m)) if (k !== "max_events") this.fail(["buffer", k], "is not a known field (known: max_events)");
+    for (const k of Object.keys(m))
+      if (k !== "max_events") this.fail(["buffer", k], "is not a known field (known: max_events)");
     return { max_events: this.posInt(m["max_events"], ["buffer", "max_events"], 10_000) };
   }
 }
@@ -280,4 +311,3 @@ function deepFreeze<T>(v: T): T {
   }
   return v;
 }
-

@@ -41,7 +41,10 @@ services:
     stop: ${JSON.stringify(["sh", "-c", `kill $(cat ${pidfile})`])}
 `;
   const config = compileAgentConfig(yaml, join(dir, "agent.yaml"), { hostname: "test-agent" });
-  const exec = testExecutor({ config, serviceManager: createServiceManager(config, { command: { pollMs: 50 } }) });
+  const exec = testExecutor({
+    config,
+    serviceManager: createServiceManager(config, { command: { pollMs: 50 } }),
+  });
   const call = async (fun: string, name: string) => (await exec.run(job(fun, [name]))).return;
 
   after(async () => {
@@ -58,8 +61,14 @@ services:
   void it("knows which services are configured", async () => {
     assert.equal(await call("service.available", "demo-web"), true);
     assert.equal(await call("service.available", "nginx"), false);
-    assert.equal(await call("service.status", "nginx"), `ERROR: service "nginx": not configured in the agent's services (configured: demo-web)`);
-    assert.equal(await call("service.reload", "demo-web"), `ERROR: service "demo-web": has no reload command in the agent's services`);
+    assert.equal(
+      await call("service.status", "nginx"),
+      `ERROR: service "nginx": not configured in the agent's services (configured: demo-web)`,
+    );
+    assert.equal(
+      await call("service.reload", "demo-web"),
+      `ERROR: service "demo-web": has no reload command in the agent's services`,
+    );
   });
 
   void it("starts the service detached and sees it running", async () => {
@@ -78,10 +87,13 @@ services:
     await waitFor(async () => (await call("service.status", "demo-web")) === false, { what: "status false" });
     assert.equal(await call("service.restart", "demo-web"), true);
     assert.equal(await call("service.status", "demo-web"), true);
-    const newPid = await waitFor(async () => {
-      const p = await pidOf(pidfile);
-      return p !== pid && p;
-    }, { what: "a new pid" });
+    const newPid = await waitFor(
+      async () => {
+        const p = await pidOf(pidfile);
+        return p !== pid && p;
+      },
+      { what: "a new pid" },
+    );
     assert.notEqual(newPid, pid);
   });
 
@@ -92,8 +104,18 @@ services:
   });
 
   void it("a start command that cannot run fails clearly", async () => {
-    const bad = compileAgentConfig(`services:\n  ghost:\n    check: [ "false" ]\n    start: [ "/nonexistent/ghostd" ]\n    stop: [ "true" ]\n`, join(dir, "b.yaml"), { hostname: "h" });
-    const e = testExecutor({ config: bad, serviceManager: createServiceManager({ ...bad, service_manager: "command" }) });
-    assert.equal((await e.run(job("service.start", ["ghost"]))).return, `ERROR: service "ghost": start command failed: command not found: /nonexistent/ghostd`);
+    const bad = compileAgentConfig(
+      `services:\n  ghost:\n    check: [ "false" ]\n    start: [ "/nonexistent/ghostd" ]\n    stop: [ "true" ]\n`,
+      join(dir, "b.yaml"),
+      { hostname: "h" },
+    );
+    const e = testExecutor({
+      config: bad,
+      serviceManager: createServiceManager({ ...bad, service_manager: "command" }),
+    });
+    assert.equal(
+      (await e.run(job("service.start", ["ghost"]))).return,
+      `ERROR: service "ghost": start command failed: command not found: /nonexistent/ghostd`,
+    );
   });
 });

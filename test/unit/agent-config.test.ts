@@ -45,13 +45,19 @@ void describe("agent config", () => {
     assert.equal(c.service_manager, "command");
     assert.deepEqual(c.services["demo-web"]?.start, ["/usr/local/bin/demo-web", "--port", "8080"]);
     assert.equal(c.modules_dir, "/etc/reactor/modules");
-    assert.deepEqual(c.mine_functions, { "network.ip_addrs": [], "grains.items": [], addr: { mine_function: "network.ip_addrs" } });
+    assert.deepEqual(c.mine_functions, {
+      "network.ip_addrs": [],
+      "grains.items": [],
+      addr: { mine_function: "network.ip_addrs" },
+    });
     assert.equal(c.mine_interval, 300);
     assert.equal(c.job_timeout, 120);
     assert.equal(c.max_concurrent_jobs, 3);
     assert.deepEqual(c.grains, { roles: ["web"] });
     assert.deepEqual(c.buffer, { max_events: 50 });
-    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.services["demo-web"]) && Object.isFrozen(c.grains["roles"]));
+    assert.ok(
+      Object.isFrozen(c) && Object.isFrozen(c.services["demo-web"]) && Object.isFrozen(c.grains["roles"]),
+    );
   });
 
   void it("fills defaults; the id defaults to the host name given", () => {
@@ -74,7 +80,9 @@ void describe("agent config", () => {
   });
 
   void it("overrides win over the file", () => {
-    const c = compileAgentConfig(FULL, "/etc/reactor/agent.yaml", { overrides: { id: "other", servers: ["nats://n:1"], state_dir: "/tmp/s" } });
+    const c = compileAgentConfig(FULL, "/etc/reactor/agent.yaml", {
+      overrides: { id: "other", servers: ["nats://n:1"], state_dir: "/tmp/s" },
+    });
     assert.equal(c.id, "other");
     assert.deepEqual(c.nats.servers, ["nats://n:1"]);
     assert.equal(c.state_dir, "/tmp/s");

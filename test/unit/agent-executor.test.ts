@@ -19,7 +19,15 @@ function alive(pid: number): boolean {
 void describe("executor", () => {
   void it("an unknown function fails with Salt's text", async () => {
     const r = await testExecutor().run(job("foo.bar", [1]));
-    assert.deepEqual(r, { id: "test-agent", jid: r.jid, fun: "foo.bar", fun_args: [1], return: "'foo.bar' is not available.", retcode: 1, success: false });
+    assert.deepEqual(r, {
+      id: "test-agent",
+      jid: r.jid,
+      fun: "foo.bar",
+      fun_args: [1],
+      return: "'foo.bar' is not available.",
+      retcode: 1,
+      success: false,
+    });
   });
 
   void it("an expired job is not run", async () => {
@@ -27,8 +35,17 @@ void describe("executor", () => {
     let ran = false;
     reg.add("probe", { mark: async () => (ran = true) });
     const exec = testExecutor({ registry: reg });
-    const r = await exec.run(job("probe.mark", [], {}, { jid: "20250101000000000001", expires: "2025-01-01T00:00:00.000Z" }));
-    assert.deepEqual([r.return, r.success, r.retcode], ["job 20250101000000000001 expired at 2025-01-01T00:00:00.000Z before it could start; not run", false, 1]);
+    const r = await exec.run(
+      job("probe.mark", [], {}, { jid: "20250101000000000001", expires: "2025-01-01T00:00:00.000Z" }),
+    );
+    assert.deepEqual(
+      [r.return, r.success, r.retcode],
+      [
+        "job 20250101000000000001 expired at 2025-01-01T00:00:00.000Z before it could start; not run",
+        false,
+        1,
+      ],
+    );
     assert.equal(ran, false);
   });
 
@@ -40,7 +57,10 @@ void describe("executor", () => {
 
   void it("the job timeout aborts the function and fails the job", async () => {
     const r = await testExecutor().run(job("test.sleep", [30], {}, { timeout: 0.2 }));
-    assert.deepEqual([r.return, r.success, r.retcode], ["ERROR: 'test.sleep' timed out after 0.2 s", false, 1]);
+    assert.deepEqual(
+      [r.return, r.success, r.retcode],
+      ["ERROR: 'test.sleep' timed out after 0.2 s", false, 1],
+    );
   });
 
   void it("the job timeout returns even when a function ignores the signal", async () => {
@@ -53,7 +73,9 @@ void describe("executor", () => {
     const dir = await mkdtemp(join(tmpdir(), "agent-exec-"));
     const pidfile = join(dir, "pid");
     const exec = testExecutor();
-    const r = await exec.run(job("cmd.run", [`echo $$ > ${pidfile}; exec sleep 30`], { python_shell: true }, { timeout: 0.5 }));
+    const r = await exec.run(
+      job("cmd.run", [`echo $$ > ${pidfile}; exec sleep 30`], { python_shell: true }, { timeout: 0.5 }),
+    );
     assert.equal(r.return, "ERROR: 'cmd.run' timed out after 0.5 s");
     const pid = Number(await readFile(pidfile, "utf8"));
     await waitFor(() => !alive(pid), { what: `pid ${pid} to be killed` });
@@ -76,7 +98,13 @@ void describe("executor", () => {
         return i;
       },
     });
-    const exec = createExecutor({ config: testConfig(), registry: reg, emit: new RecordingSink(), serviceManager: noServices, maxConcurrent: 2 });
+    const exec = createExecutor({
+      config: testConfig(),
+      registry: reg,
+      emit: new RecordingSink(),
+      serviceManager: noServices,
+      maxConcurrent: 2,
+    });
     assert.equal(exec.isBusy(), false);
     const runs = [0, 1, 2].map((i) => exec.run(job("gate.wait", [i])));
     await waitFor(() => started.length === 2, { what: "two jobs to start" });
@@ -88,14 +116,19 @@ void describe("executor", () => {
     assert.deepEqual(started, [0, 1, 2]);
     gates[0]!.open();
     gates[2]!.open();
-    assert.deepEqual((await Promise.all(runs)).map((r) => r.return), [0, 1, 2]);
+    assert.deepEqual(
+      (await Promise.all(runs)).map((r) => r.return),
+      [0, 1, 2],
+    );
     assert.equal(exec.isBusy(), false);
     assert.deepEqual(exec.stats(), { running: 0, queued: 0 });
   });
 
   void it("a long job never blocks a short one", async () => {
     const gate = new Latch();
-    const reg = createBuiltinRegistry().add("slow", { job: async () => gate.promise.then(() => "slow done") });
+    const reg = createBuiltinRegistry().add("slow", {
+      job: async () => gate.promise.then(() => "slow done"),
+    });
     const exec = testExecutor({ registry: reg });
     let longDone = false;
     const long = exec.run(job("slow.job")).then((r) => ((longDone = true), r));

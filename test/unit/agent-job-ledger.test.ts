@@ -60,7 +60,15 @@ void describe("job ledger", () => {
     const restarted = await JobLedger.open({ stateDir: dir, agentId: "test-agent" });
     await waitFor(() => restarted.lookup(j.jid), { what: "the started record" });
     const r = await restarted.runOnce(j, exec);
-    assert.deepEqual(r, { id: "test-agent", jid: j.jid, fun: "cmd.run", fun_args: ["long"], return: INTERRUPTED_MESSAGE, retcode: 1, success: false });
+    assert.deepEqual(r, {
+      id: "test-agent",
+      jid: j.jid,
+      fun: "cmd.run",
+      fun_args: ["long"],
+      return: INTERRUPTED_MESSAGE,
+      retcode: 1,
+      success: false,
+    });
     assert.equal(INTERRUPTED_MESSAGE, "job was interrupted by an agent restart; not re-run");
     assert.deepEqual(calls, []);
   });
@@ -78,15 +86,24 @@ void describe("job ledger", () => {
 
   void it("prunes records by age and by count", async () => {
     const dir = await stateDir();
-    const ledger = await JobLedger.open({ stateDir: dir, agentId: "test-agent", maxEntries: 2, maxAgeMs: 86_400_000 });
+    const ledger = await JobLedger.open({
+      stateDir: dir,
+      agentId: "test-agent",
+      maxEntries: 2,
+      maxAgeMs: 86_400_000,
+    });
     const jobs = [job("test.ping"), job("test.ping"), job("test.ping"), job("test.ping")];
     for (const j of jobs) await ledger.runOnce(j, counter().exec);
     const files = join(dir, "jobs");
     const base = Date.now() / 1000;
-    for (const [i, j] of jobs.entries()) await utimes(join(files, `${j.jid}.json`), base - 10 + i, base - 10 + i);
+    for (const [i, j] of jobs.entries())
+      await utimes(join(files, `${j.jid}.json`), base - 10 + i, base - 10 + i);
     await utimes(join(files, `${jobs[3]!.jid}.json`), base - 2 * 86_400, base - 2 * 86_400); // too old
     await writeFile(join(files, "unrelated.txt"), "kept");
     assert.equal(await ledger.prune(), 2);
-    assert.deepEqual((await readdir(files)).sort(), [`${jobs[1]!.jid}.json`, `${jobs[2]!.jid}.json`, "unrelated.txt"].sort());
+    assert.deepEqual(
+      (await readdir(files)).sort(),
+      [`${jobs[1]!.jid}.json`, `${jobs[2]!.jid}.json`, "unrelated.txt"].sort(),
+    );
   });
 });

@@ -51,17 +51,25 @@ void describe("systemd service manager", () => {
   void it("refuses names that would be options, and reports a missing systemctl", async () => {
     const sm = createSystemdServiceManager({ systemctl: "/nonexistent/systemctl" });
     await assert.rejects(sm.start("--all"), new ServiceError("--all", "is not a valid unit name"));
-    await assert.rejects(sm.start("nginx"), new ServiceError("nginx", "systemctl start failed: command not found: /nonexistent/systemctl"));
+    await assert.rejects(
+      sm.start("nginx"),
+      new ServiceError("nginx", "systemctl start failed: command not found: /nonexistent/systemctl"),
+    );
   });
 
   void it("service.* functions go through the service manager", async () => {
     await fakeState({ units: ["nginx.service"] });
-    const serviceManager = createServiceManager(testConfig("service_manager: systemd\n"), { systemd: { systemctl: FAKE } });
+    const serviceManager = createServiceManager(testConfig("service_manager: systemd\n"), {
+      systemd: { systemctl: FAKE },
+    });
     const exec = testExecutor({ serviceManager });
     assert.equal((await exec.run(job("service.start", ["nginx"]))).return, true);
     assert.equal((await exec.run(job("service.status", [], { name: "nginx" }))).return, true);
     assert.equal((await exec.run(job("service.available", ["nginx"]))).return, true);
-    assert.equal((await exec.run(job("service.status"))).return, "Passed invalid arguments to service.status: missing required argument 'name'");
+    assert.equal(
+      (await exec.run(job("service.status"))).return,
+      "Passed invalid arguments to service.status: missing required argument 'name'",
+    );
   });
 
   void it("service_manager: command gives the command manager", () => {

@@ -56,17 +56,28 @@ export class Bound {
     return v === undefined || v === null ? undefined : this.num(name);
   }
   private bad(name: string, what: string, v: unknown): ModuleArgumentError {
-    return new ModuleArgumentError(this.fun, `argument '${name}' must be ${what}, got ${JSON.stringify(v) ?? String(v)}`);
+    return new ModuleArgumentError(
+      this.fun,
+      `argument '${name}' must be ${what}, got ${JSON.stringify(v) ?? String(v)}`,
+    );
   }
 }
 
 /** Binds (args, kwargs) to a signature. Throws ModuleArgumentError naming the function. */
-export function bind(fun: string, sig: Signature, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Bound {
+export function bind(
+  fun: string,
+  sig: Signature,
+  args: readonly unknown[],
+  kwargs: Readonly<Record<string, unknown>>,
+): Bound {
   const values: Record<string, unknown> = {};
   const { params } = sig;
   if (args.length > params.length && !sig.varargs) {
     const n = params.length;
-    throw new ModuleArgumentError(fun, `takes ${n} positional argument${n === 1 ? "" : "s"} but ${args.length} were given`);
+    throw new ModuleArgumentError(
+      fun,
+      `takes ${n} positional argument${n === 1 ? "" : "s"} but ${args.length} were given`,
+    );
   }
   params.forEach((p, i) => {
     if (i < args.length) values[p] = args[i];
@@ -82,13 +93,20 @@ export function bind(fun: string, sig: Signature, args: readonly unknown[], kwar
   }
   const missing = params.filter((p) => !(p in values) && !(sig.defaults && p in sig.defaults));
   if (missing.length) {
-    throw new ModuleArgumentError(fun, `missing required argument${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`);
+    throw new ModuleArgumentError(
+      fun,
+      `missing required argument${missing.length > 1 ? "s" : ""} ${missing.map((m) => `'${m}'`).join(", ")}`,
+    );
   }
   for (const [k, v] of Object.entries(sig.defaults ?? {})) if (!(k in values)) values[k] = v;
   return new Bound(fun, values, args.slice(params.length), extraKwargs);
 }
 
 /** Makes a ModuleFunction from a signature and an implementation over bound arguments. */
-export function define(fun: string, sig: Signature, impl: (a: Bound, ctx: ModuleContext) => Promise<unknown> | unknown): ModuleFunction {
+export function define(
+  fun: string,
+  sig: Signature,
+  impl: (a: Bound, ctx: ModuleContext) => Promise<unknown> | unknown,
+): ModuleFunction {
   return async (args, kwargs, ctx) => impl(bind(fun, sig, args, kwargs), ctx);
 }

@@ -10,10 +10,33 @@ import { shellSplit } from "../shell-split.js";
 import { define, type Bound, type Signature } from "./args.js";
 import type { ModuleContext, ModuleFunctions } from "./types.js";
 
-const OPTIONS = ["cwd", "stdin", "runas", "python_shell", "shell", "env", "timeout", "rstrip", "ignore_retcode"];
-const DEFAULTS = { cwd: null, stdin: null, runas: null, python_shell: false, shell: "/bin/sh", env: null, timeout: null, rstrip: true, ignore_retcode: false };
+const OPTIONS = [
+  "cwd",
+  "stdin",
+  "runas",
+  "python_shell",
+  "shell",
+  "env",
+  "timeout",
+  "rstrip",
+  "ignore_retcode",
+];
+const DEFAULTS = {
+  cwd: null,
+  stdin: null,
+  runas: null,
+  python_shell: false,
+  shell: "/bin/sh",
+  env: null,
+  timeout: null,
+  rstrip: true,
+  ignore_retcode: false,
+};
 const CMD_SIG: Signature = { params: ["cmd", ...OPTIONS], defaults: DEFAULTS };
-const SCRIPT_SIG: Signature = { params: ["source", "args", ...OPTIONS], defaults: { ...DEFAULTS, args: null } };
+const SCRIPT_SIG: Signature = {
+  params: ["source", "args", ...OPTIONS],
+  defaults: { ...DEFAULTS, args: null },
+};
 
 /** The `cmd` module. */
 export const cmdModule: ModuleFunctions = {
@@ -30,9 +53,18 @@ export const cmdModule: ModuleFunctions = {
   }),
   script: define("cmd.script", SCRIPT_SIG, async (a, ctx) => {
     const source = a.str("source");
-    if (!isAbsolute(source)) throw new ModuleArgumentError("cmd.script", `source must be an absolute path on the agent, got ${JSON.stringify(source)}`);
+    if (!isAbsolute(source))
+      throw new ModuleArgumentError(
+        "cmd.script",
+        `source must be an absolute path on the agent, got ${JSON.stringify(source)}`,
+      );
     const args = a.raw("args");
-    const extra = args === null || args === undefined ? [] : Array.isArray(args) ? args.map(String) : shellSplit(String(args));
+    const extra =
+      args === null || args === undefined
+        ? []
+        : Array.isArray(args)
+          ? args.map(String)
+          : shellSplit(String(args));
     const r = await execute(a, [source, ...extra], ctx);
     setRetcode(a, r.retcode, ctx);
     return { pid: r.pid, retcode: r.retcode, stdout: strip(a, r.stdout), stderr: strip(a, r.stderr) };
@@ -58,7 +90,11 @@ function commandArgv(a: Bound): string[] {
 
 async function execute(a: Bound, argv: string[], ctx: ModuleContext): Promise<RunResult> {
   const cwd = a.optStr("cwd");
-  if (cwd !== undefined && !isAbsolute(cwd)) throw new ModuleArgumentError(a.fun, `argument 'cwd' must be an absolute path, got ${JSON.stringify(cwd)}`);
+  if (cwd !== undefined && !isAbsolute(cwd))
+    throw new ModuleArgumentError(
+      a.fun,
+      `argument 'cwd' must be an absolute path, got ${JSON.stringify(cwd)}`,
+    );
   const timeout = a.optNum("timeout");
   const stdin = a.optStr("stdin");
   const env = envOf(a);
@@ -75,7 +111,8 @@ async function execute(a: Bound, argv: string[], ctx: ModuleContext): Promise<Ru
 function envOf(a: Bound): Record<string, string> | undefined {
   const env = a.raw("env");
   if (env === null || env === undefined) return undefined;
-  if (typeof env !== "object" || Array.isArray(env)) throw new ModuleArgumentError(a.fun, "argument 'env' must be a map of names to strings");
+  if (typeof env !== "object" || Array.isArray(env))
+    throw new ModuleArgumentError(a.fun, "argument 'env' must be a map of names to strings");
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
@@ -90,7 +127,8 @@ function envOf(a: Bound): Record<string, string> | undefined {
 function withRunas(a: Bound, argv: string[]): string[] {
   const user = a.optStr("runas");
   if (user === undefined || user === userInfo().username) return argv;
-  if (process.getuid?.() !== 0) throw new ExecutionError(`${a.fun}: runas=${user} needs the agent to run as root`);
+  if (process.getuid?.() !== 0)
+    throw new ExecutionError(`${a.fun}: runas=${user} needs the agent to run as root`);
   return ["runuser", "-u", user, "--", ...argv];
 }
 

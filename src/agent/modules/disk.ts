@@ -17,7 +17,8 @@ export interface DiskUsage {
 export const diskModule: ModuleFunctions = {
   usage: define("disk.usage", { params: [] }, async (_a, ctx) => {
     const r = await runProcess(["df", "-kP"], { signal: ctx.signal, env: { LC_ALL: "C" } });
-    if (r.retcode !== 0 && r.stdout.trim() === "") throw new ExecutionError(`disk.usage: df failed: ${r.stderr.trim()}`);
+    if (r.retcode !== 0 && r.stdout.trim() === "")
+      throw new ExecutionError(`disk.usage: df failed: ${r.stderr.trim()}`);
     return parseDf(r.stdout);
   }),
 };
@@ -28,7 +29,13 @@ export function parseDf(text: string): Record<string, DiskUsage> {
   for (const line of text.split("\n").slice(1)) {
     const c = line.trim().split(/\s+/);
     if (c.length < 6) continue;
-    out[c.slice(5).join(" ")] = { filesystem: c[0]!, "1K-blocks": c[1]!, used: c[2]!, available: c[3]!, capacity: c[4]! };
+    out[c.slice(5).join(" ")] = {
+      filesystem: c[0]!,
+      "1K-blocks": c[1]!,
+      used: c[2]!,
+      available: c[3]!,
+      capacity: c[4]!,
+    };
   }
   return out;
 }

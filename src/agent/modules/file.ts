@@ -8,16 +8,20 @@ import type { ModuleFunctions } from "./types.js";
 
 /** The `file` module. */
 export const fileModule: ModuleFunctions = {
-  touch: define("file.touch", { params: ["name", "atime", "mtime"], defaults: { atime: null, mtime: null } }, async (a) => {
-    const path = pathArg(a, "name");
-    await io(a, path, async () => {
-      await (await open(path, "a")).close();
-      const now = Date.now() / 1000;
-      const atime = a.optNum("atime") ?? now;
-      await utimes(path, atime, a.optNum("mtime") ?? atime);
-    });
-    return true;
-  }),
+  touch: define(
+    "file.touch",
+    { params: ["name", "atime", "mtime"], defaults: { atime: null, mtime: null } },
+    async (a) => {
+      const path = pathArg(a, "name");
+      await io(a, path, async () => {
+        await (await open(path, "a")).close();
+        const now = Date.now() / 1000;
+        const atime = a.optNum("atime") ?? now;
+        await utimes(path, atime, a.optNum("mtime") ?? atime);
+      });
+      return true;
+    },
+  ),
   exists: define("file.exists", { params: ["path"] }, async (a) => {
     const path = pathArg(a, "path");
     return access(path, constants.F_OK).then(
@@ -48,7 +52,8 @@ export const fileModule: ModuleFunctions = {
 /** A path argument: a string without NUL bytes, absolute. */
 function pathArg(a: Bound, name: string): string {
   const path = a.str(name);
-  if (path.includes("\0")) throw new ModuleArgumentError(a.fun, `File path must not contain NUL bytes: ${JSON.stringify(path)}`);
+  if (path.includes("\0"))
+    throw new ModuleArgumentError(a.fun, `File path must not contain NUL bytes: ${JSON.stringify(path)}`);
   if (!isAbsolute(path)) throw new ModuleArgumentError(a.fun, `File path must be absolute: ${path}`);
   return path;
 }

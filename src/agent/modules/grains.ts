@@ -7,12 +7,31 @@ import { ipAddrs } from "./network.js";
 import type { ModuleContext, ModuleFunctions } from "./types.js";
 
 const OS_NAMES: Record<string, string> = {
-  debian: "Debian", ubuntu: "Ubuntu", rhel: "RedHat", centos: "CentOS", fedora: "Fedora", rocky: "Rocky",
-  almalinux: "AlmaLinux", alpine: "Alpine", arch: "Arch", opensuse: "SUSE", sles: "SUSE", amzn: "Amazon",
+  debian: "Debian",
+  ubuntu: "Ubuntu",
+  rhel: "RedHat",
+  centos: "CentOS",
+  fedora: "Fedora",
+  rocky: "Rocky",
+  almalinux: "AlmaLinux",
+  alpine: "Alpine",
+  arch: "Arch",
+  opensuse: "SUSE",
+  sles: "SUSE",
+  amzn: "Amazon",
 };
 const OS_FAMILIES: Record<string, string> = {
-  Debian: "Debian", Ubuntu: "Debian", RedHat: "RedHat", CentOS: "RedHat", Fedora: "RedHat", Rocky: "RedHat",
-  AlmaLinux: "RedHat", Amazon: "RedHat", Alpine: "Alpine", Arch: "Arch", SUSE: "Suse",
+  Debian: "Debian",
+  Ubuntu: "Debian",
+  RedHat: "RedHat",
+  CentOS: "RedHat",
+  Fedora: "RedHat",
+  Rocky: "RedHat",
+  AlmaLinux: "RedHat",
+  Amazon: "RedHat",
+  Alpine: "Alpine",
+  Arch: "Arch",
+  SUSE: "Suse",
 };
 
 let detected: Promise<Record<string, unknown>> | undefined;
@@ -21,8 +40,10 @@ let detected: Promise<Record<string, unknown>> | undefined;
 export const grainsModule: ModuleFunctions = {
   items: define("grains.items", { params: [] }, (_a, ctx) => grainsOf(ctx)),
   ls: define("grains.ls", { params: [] }, async (_a, ctx) => Object.keys(await grainsOf(ctx)).sort()),
-  get: define("grains.get", { params: ["key", "default", "delimiter"], defaults: { default: "", delimiter: ":" } }, async (a, ctx) =>
-    lookup(await grainsOf(ctx), a.str("key"), a.str("delimiter"), a.raw("default")),
+  get: define(
+    "grains.get",
+    { params: ["key", "default", "delimiter"], defaults: { default: "", delimiter: ":" } },
+    async (a, ctx) => lookup(await grainsOf(ctx), a.str("key"), a.str("delimiter"), a.raw("default")),
   ),
   item: define("grains.item", { params: [], varargs: true }, async (a, ctx) => {
     const g = await grainsOf(ctx);
@@ -41,7 +62,8 @@ export function lookup(root: unknown, key: string, delimiter: string, def: unkno
   let node = root;
   for (const part of key.split(delimiter)) {
     if (Array.isArray(node) && /^\d+$/.test(part)) node = node[Number(part)];
-    else if (node !== null && typeof node === "object" && Object.hasOwn(node, part)) node = (node as Record<string, unknown>)[part];
+    else if (node !== null && typeof node === "object" && Object.hasOwn(node, part))
+      node = (node as Record<string, unknown>)[part];
     else return def;
     if (node === undefined) return def;
   }
@@ -74,7 +96,9 @@ export async function detectGrains(): Promise<Record<string, unknown>> {
 }
 
 async function osRelease(): Promise<Record<string, string>> {
-  const text = await readFile("/etc/os-release", "utf8").catch(() => readFile("/usr/lib/os-release", "utf8").catch(() => ""));
+  const text = await readFile("/etc/os-release", "utf8").catch(() =>
+    readFile("/usr/lib/os-release", "utf8").catch(() => ""),
+  );
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());

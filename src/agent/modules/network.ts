@@ -12,20 +12,35 @@ export interface AddrFilter {
   readonly cidr?: string;
 }
 
-const SIG = { params: ["interface", "include_loopback", "cidr"], defaults: { interface: null, include_loopback: false, cidr: null } };
+const SIG = {
+  params: ["interface", "include_loopback", "cidr"],
+  defaults: { interface: null, include_loopback: false, cidr: null },
+};
 
 /** The `network` module. */
 export const networkModule: ModuleFunctions = {
   ip_addrs: define("network.ip_addrs", SIG, (a) => {
     const cidr = a.optStr("cidr");
-    if (cidr !== undefined && parseCidr(cidr) === undefined) throw new ModuleArgumentError(a.fun, `argument 'cidr' is not an IPv4 CIDR: ${cidr}`);
+    if (cidr !== undefined && parseCidr(cidr) === undefined)
+      throw new ModuleArgumentError(a.fun, `argument 'cidr' is not an IPv4 CIDR: ${cidr}`);
     const iface = a.optStr("interface");
-    return ipAddrs("IPv4", { includeLoopback: a.bool("include_loopback"), ...(iface ? { interface: iface } : {}), ...(cidr ? { cidr } : {}) });
+    return ipAddrs("IPv4", {
+      includeLoopback: a.bool("include_loopback"),
+      ...(iface ? { interface: iface } : {}),
+      ...(cidr ? { cidr } : {}),
+    });
   }),
-  ip_addrs6: define("network.ip_addrs6", { params: ["interface", "include_loopback"], defaults: { interface: null, include_loopback: false } }, (a) => {
-    const iface = a.optStr("interface");
-    return ipAddrs("IPv6", { includeLoopback: a.bool("include_loopback"), ...(iface ? { interface: iface } : {}) });
-  }),
+  ip_addrs6: define(
+    "network.ip_addrs6",
+    { params: ["interface", "include_loopback"], defaults: { interface: null, include_loopback: false } },
+    (a) => {
+      const iface = a.optStr("interface");
+      return ipAddrs("IPv6", {
+        includeLoopback: a.bool("include_loopback"),
+        ...(iface ? { interface: iface } : {}),
+      });
+    },
+  ),
 };
 
 /** Sorted unique addresses of one family. */

@@ -13,9 +13,11 @@ export class ModuleRegistry {
     if (!NAME_RE.test(module)) throw new ExecutionError(`invalid module name ${JSON.stringify(module)}`);
     const table = this.modules.get(module) ?? new Map<string, ModuleFunction>();
     for (const [name, fn] of Object.entries(functions)) {
-      if (!NAME_RE.test(name)) throw new ExecutionError(`invalid function name ${JSON.stringify(`${module}.${name}`)}`);
+      if (!NAME_RE.test(name))
+        throw new ExecutionError(`invalid function name ${JSON.stringify(`${module}.${name}`)}`);
       if (typeof fn !== "function") throw new ExecutionError(`${module}.${name} is not a function`);
-      if (table.has(name) && !opts.replace) throw new ExecutionError(`${module}.${name} is already registered`);
+      if (table.has(name) && !opts.replace)
+        throw new ExecutionError(`${module}.${name} is already registered`);
     }
     for (const [name, fn] of Object.entries(functions)) table.set(name, fn);
     this.modules.set(module, table);

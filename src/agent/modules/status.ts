@@ -10,7 +10,9 @@ export const statusModule: ModuleFunctions = {
     const [one, five, fifteen] = loadavg();
     return { "1-min": one, "5-min": five, "15-min": fifteen };
   }),
-  meminfo: define("status.meminfo", { params: [] }, async () => parseMeminfo(await readFile("/proc/meminfo", "utf8"))),
+  meminfo: define("status.meminfo", { params: [] }, async () =>
+    parseMeminfo(await readFile("/proc/meminfo", "utf8")),
+  ),
   uptime: define("status.uptime", { params: [] }, () => uptimeInfo(uptime(), new Date())),
 };
 

@@ -15,7 +15,10 @@ export const testModule: ModuleFunctions = {
     return true;
   }),
   version: define("test.version", { params: [] }, () => agentVersion()),
-  arg: define("test.arg", { params: [], varargs: true, varkw: true }, (a) => ({ args: a.extraArgs, kwargs: a.extraKwargs })),
+  arg: define("test.arg", { params: [], varargs: true, varkw: true }, (a) => ({
+    args: a.extraArgs,
+    kwargs: a.extraKwargs,
+  })),
 };
 
 /** Sleeps, ending early (rejecting) when the signal aborts. */
@@ -42,7 +45,10 @@ export function agentVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++, dir = dirname(dir)) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "nats-reactor" && pkg.version) return (version = pkg.version);
     } catch {
       // not here; go up

@@ -20,7 +20,11 @@ export interface ModuleContext {
 }
 
 /** One execution function: `(args, kwargs, ctx) => Promise<return>`. Throwing fails the job. */
-export type ModuleFunction = (args: unknown[], kwargs: Record<string, unknown>, ctx: ModuleContext) => Promise<unknown>;
+export type ModuleFunction = (
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  ctx: ModuleContext,
+) => Promise<unknown>;
 
 /** The functions of one module, by function name (`ping` in `test.ping`). */
 export type ModuleFunctions = Readonly<Record<string, ModuleFunction>>;

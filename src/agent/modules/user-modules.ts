@@ -20,7 +20,11 @@ export interface UserModulesResult {
 }
 
 /** Loads every user module in `dir` into `registry`. A missing directory loads nothing. */
-export async function loadUserModules(registry: ModuleRegistry, dir: string, logger: Logger): Promise<UserModulesResult> {
+export async function loadUserModules(
+  registry: ModuleRegistry,
+  dir: string,
+  logger: Logger,
+): Promise<UserModulesResult> {
   const result: UserModulesResult = { loaded: [], errors: [] };
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== "ENOENT") result.errors.push({ file: dir, message: errorMessage(err) });

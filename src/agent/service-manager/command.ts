@@ -29,7 +29,10 @@ export function createCommandServiceManager(opts: CommandServiceManagerOptions):
     const s = Object.hasOwn(opts.services, name) ? opts.services[name] : undefined;
     if (s) return s;
     const known = Object.keys(opts.services);
-    throw new ServiceError(name, `not configured in the agent's services (configured: ${known.length ? known.join(", ") : "none"})`);
+    throw new ServiceError(
+      name,
+      `not configured in the agent's services (configured: ${known.length ? known.join(", ") : "none"})`,
+    );
   };
   const run = async (name: string, what: string, argv: readonly string[]): Promise<number> => {
     try {

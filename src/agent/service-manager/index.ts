@@ -22,8 +22,14 @@ export function hostRunsSystemd(): boolean {
 /** The service manager the config asks for (`auto`: systemd if the host runs it, else `command`). */
 export function createServiceManager(
   config: Pick<AgentConfig, "service_manager" | "services">,
-  opts: { systemd?: SystemdServiceManagerOptions; command?: Omit<CommandServiceManagerOptions, "services"> } = {},
+  opts: {
+    systemd?: SystemdServiceManagerOptions;
+    command?: Omit<CommandServiceManagerOptions, "services">;
+  } = {},
 ): ServiceManager {
-  const useSystemd = config.service_manager === "systemd" || (config.service_manager === "auto" && hostRunsSystemd());
-  return useSystemd ? createSystemdServiceManager(opts.systemd) : createCommandServiceManager({ ...opts.command, services: config.services });
+  const useSystemd =
+    config.service_manager === "systemd" || (config.service_manager === "auto" && hostRunsSystemd());
+  return useSystemd
+    ? createSystemdServiceManager(opts.systemd)
+    : createCommandServiceManager({ ...opts.command, services: config.services });
 }

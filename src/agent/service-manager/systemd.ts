@@ -11,7 +11,19 @@ export interface SystemdServiceManagerOptions {
   readonly timeoutMs?: number;
 }
 
-const UNIT_TYPES = ["service", "socket", "timer", "target", "mount", "automount", "path", "scope", "slice", "swap", "device"];
+const UNIT_TYPES = [
+  "service",
+  "socket",
+  "timer",
+  "target",
+  "mount",
+  "automount",
+  "path",
+  "scope",
+  "slice",
+  "swap",
+  "device",
+];
 
 /** `nginx` -> `nginx.service`; names with a unit type suffix stay as they are. */
 export function unitName(name: string): string {
