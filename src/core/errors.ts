@@ -23,6 +23,7 @@ export const ErrorCode = {
   ModuleArguments: "E_MODULE_ARGS",
   Service: "E_SERVICE",
   Glob: "E_GLOB",
+  Target: "E_TARGET",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -187,5 +188,16 @@ export class ConditionError extends ReactorError {
     readonly reason: string,
   ) {
     super(ErrorCode.Condition, path ? `${path}: ${reason}` : reason);
+  }
+}
+
+/** A target expression that does not parse (compound syntax, bad regex); `position` is 1-based. */
+export class TargetSyntaxError extends ReactorError {
+  constructor(
+    readonly target: string,
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.Target, `invalid target ${JSON.stringify(truncate(target, 120))} at position ${position}: ${reason}`);
   }
 }
