@@ -4,3 +4,4 @@ export * from "./event.js";
 export * from "./ports.js";
 export * from "./reaction.js";
 export * from "./job.js";
+export * from "./subject-filter.js";

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/** The `reactor` command. One file per command under commands/. */
+import { Command } from "commander";
+import { createRequire } from "node:module";
+import { registerEvent } from "./commands/event.js";
+import { registerTest } from "./commands/test.js";
+import { registerValidate } from "./commands/validate.js";
+
+const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
+
+const program = new Command("reactor")
+  .description("nats-reactor: Salt-style reactor, beacons and mine on NATS")
+  .version(version)
+  .showHelpAfterError();
+
+registerEvent(program);
+registerTest(program);
+registerValidate(program);
+
+await program.parseAsync(process.argv);
