@@ -1,7 +1,7 @@
 /**
  * Matching events against the reactor map without scanning every entry: entries are indexed by
  * the literal prefix of their tag glob in a trie of `/`-segments (full segments are edges, the
- * partial segment before the first wildcard is looked up by length). An event visits only the
+ * partial segment before the first wildcard is looked up by length), then by literal suffix. An event visits only the
  * nodes along its own tag, so the cost depends on the tag, not on the size of the map.
  */
 import type { CompiledCondition, ConditionFailure } from "../core/conditions/index.js";
@@ -38,17 +38,49 @@ export interface MatchExplanation<E> {
   readonly unmatched: readonly NoMatch<E>[];
 }
 
+/**
+ * Entries that share a literal prefix, sub-indexed by the literal suffix of their globs (the part
+ * after the last wildcard, which every matching tag ends with): `salt/beacon/<any>/service/svc1` and
+ * `.../svc2` share a node but not a suffix.
+ */
+class Bucket {
+  /** Entry positions without a literal suffix. */
+  private readonly any: number[] = [];
+  private readonly bySuffix = new Map<string, number[]>();
+  private readonly lengths: number[] = [];
+
+  add(suffix: string, pos: number): void {
+    if (suffix === "") {
+      this.any.push(pos);
+      return;
+    }
+    const list = this.bySuffix.get(suffix);
+    if (list) list.push(pos);
+    else this.bySuffix.set(suffix, [pos]);
+    if (!this.lengths.includes(suffix.length)) this.lengths.push(suffix.length);
+  }
+
+  collect(tag: string, out: number[]): void {
+    for (const p of this.any) out.push(p);
+    for (const len of this.lengths) {
+      if (len > tag.length) continue;
+      const hit = this.bySuffix.get(tag.slice(tag.length - len));
+      if (hit) for (const p of hit) out.push(p);
+    }
+  }
+}
+
 interface Node {
   readonly children: Map<string, Node>;
   /** Entries whose literal prefix ends exactly at this node (after a `/`). */
-  readonly here: number[];
-  /** Entries whose literal prefix continues into a partial segment: partial -> entry positions. */
-  partial?: Map<string, number[]>;
+  here?: Bucket;
+  /** Entries whose literal prefix continues into a partial segment: partial -> entries. */
+  partial?: Map<string, Bucket>;
   /** Distinct lengths of the partial keys, so a lookup slices the tag once per length. */
   partialLengths?: number[];
 }
 
-const newNode = (): Node => ({ children: new Map(), here: [] });
+const newNode = (): Node => ({ children: new Map() });
 
 /** An index of map entries by the literal prefix of their globs. */
 export class MapIndex<E extends MatchableEntry> {
@@ -57,7 +89,7 @@ export class MapIndex<E extends MatchableEntry> {
 
   constructor(entries: readonly E[]) {
     this.entries = [...entries];
-    this.entries.forEach((e, pos) => this.insert(e.glob.literalPrefix, pos));
+    this.entries.forEach((e, pos) => this.insert(e.glob, pos));
   }
 
   /** Entries whose glob and condition match the event, in map order. */
@@ -97,7 +129,7 @@ export class MapIndex<E extends MatchableEntry> {
     let node: Node | undefined = this.root;
     let pos = 0;
     for (let i = 0; node !== undefined; i++) {
-      for (const p of node.here) out.push(p);
+      node.here?.collect(tag, out);
       if (node.partial) this.collectPartial(node, tag, pos, out);
       const seg = segs[i];
       if (seg === undefined) break;
@@ -110,13 +142,12 @@ export class MapIndex<E extends MatchableEntry> {
   private collectPartial(node: Node, tag: string, pos: number, out: number[]): void {
     for (const len of node.partialLengths!) {
       if (pos + len > tag.length) continue;
-      const hit = node.partial!.get(tag.slice(pos, pos + len));
-      if (hit) for (const p of hit) out.push(p);
+      node.partial!.get(tag.slice(pos, pos + len))?.collect(tag, out);
     }
   }
 
-  private insert(prefix: string, pos: number): void {
-    const segs = prefix.split("/");
+  private insert(glob: TagGlob, pos: number): void {
+    const segs = glob.literalPrefix.split("/");
     const last = segs.pop()!;
     let node = this.root;
     for (const s of segs) {
@@ -125,14 +156,14 @@ export class MapIndex<E extends MatchableEntry> {
       node = next;
     }
     if (last === "") {
-      node.here.push(pos);
+      (node.here ??= new Bucket()).add(glob.literalSuffix, pos);
       return;
     }
     node.partial ??= new Map();
     node.partialLengths ??= [];
-    const list = node.partial.get(last);
-    if (list) list.push(pos);
-    else node.partial.set(last, [pos]);
+    let bucket = node.partial.get(last);
+    if (!bucket) node.partial.set(last, (bucket = new Bucket()));
+    bucket.add(glob.literalSuffix, pos);
     if (!node.partialLengths.includes(last.length)) node.partialLengths.push(last.length);
   }
 }

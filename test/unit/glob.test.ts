@@ -61,6 +61,14 @@ void describe("compileTagGlob fnmatch", () => {
     assert.equal(compileTagGlob("salt/*").literal, false);
   });
 
+  void it("gives the literal suffix after the last wildcard", () => {
+    assert.equal(compileTagGlob("salt/beacon/*/service/nginx").literalSuffix, "/service/nginx");
+    assert.equal(compileTagGlob("salt/minion/*").literalSuffix, "");
+    assert.equal(compileTagGlob("web[0-9]x").literalSuffix, "x");
+    assert.equal(compileTagGlob("salt/auth").literalSuffix, "salt/auth");
+    assert.equal(compileTagGlob("salt/*/x", "path").literalSuffix, "");
+  });
+
   void it("translates to an anchored regexp", () => {
     assert.equal(fnmatchToRegExpSource("a*[!b]?"), "^a[^]*[^b][^]$");
   });

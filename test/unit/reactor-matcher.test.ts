@@ -49,9 +49,10 @@ void describe("MapIndex", () => {
 
   void it("visits only candidates sharing the tag's literal prefix", () => {
     const entries = Array.from({ length: 1000 }, (_, i) => entry(i, `salt/beacon/web${i}/service/*`));
-    entries.push(entry(1000, "*/start"));
+    entries.push(entry(1000, "*/start"), entry(1001, "*/nginx"), entry(1002, "salt/beacon/*/service/nginx"), entry(1003, "salt/beacon/*/apache"));
     const index = new MapIndex(entries);
-    assert.deepEqual(index.candidates("salt/beacon/web7/service/nginx"), [7, 1000]);
+    // by literal prefix (web7) and by literal suffix (nginx); */start and .../apache are never tried
+    assert.deepEqual(index.candidates("salt/beacon/web7/service/nginx"), [7, 1001, 1002]);
   });
 
   void it("explains every entry that did not match", () => {

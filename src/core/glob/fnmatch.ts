@@ -82,3 +82,10 @@ export function fnmatchLiteralPrefix(pattern: string): string {
 export function fnmatchIsLiteral(pattern: string): boolean {
   return fnmatchLiteralPrefix(pattern).length === pattern.length;
 }
+
+/** The literal characters of an fnmatch pattern after its last wildcard (`]` of a set counts as one). */
+export function fnmatchLiteralSuffix(pattern: string): string {
+  let i = pattern.length;
+  while (i > 0 && !FNMATCH_SPECIAL.has(pattern[i - 1]!) && pattern[i - 1] !== "]") i--;
+  return pattern.slice(i);
+}

@@ -3,7 +3,7 @@
  * on request. Each compiled glob knows its literal prefix, which the map index uses so that
  * matching does not scan every entry.
  */
-import { fnmatchLiteralPrefix, fnmatchToRegExpSource } from "./fnmatch.js";
+import { fnmatchLiteralPrefix, fnmatchLiteralSuffix, fnmatchToRegExpSource } from "./fnmatch.js";
 import { compilePathGlob, pathLiteralPrefix } from "./path.js";
 import { GlobSyntaxError } from "../errors.js";
 
@@ -21,6 +21,8 @@ export interface TagGlob {
   readonly mode: GlobMode;
   /** The literal characters before the first wildcard; every matching tag starts with it. */
   readonly literalPrefix: string;
+  /** The literal characters after the last wildcard; every matching tag ends with it (path mode: ""). */
+  readonly literalSuffix: string;
   /** True when the pattern has no wildcard: it matches exactly one tag. */
   readonly literal: boolean;
   test(tag: string): boolean;
@@ -34,10 +36,11 @@ export function compileTagGlob(pattern: string, mode: GlobMode = "fnmatch"): Tag
 function compileFnmatch(pattern: string): TagGlob {
   const literalPrefix = fnmatchLiteralPrefix(pattern);
   if (literalPrefix.length === pattern.length) {
-    return { pattern, mode: "fnmatch", literalPrefix, literal: true, test: (tag) => tag === pattern };
+    return { pattern, mode: "fnmatch", literalPrefix, literalSuffix: pattern, literal: true, test: (tag) => tag === pattern };
   }
   const re = new RegExp(fnmatchToRegExpSource(pattern), "su");
-  return { pattern, mode: "fnmatch", literalPrefix, literal: false, test: (tag) => re.test(tag) };
+  const literalSuffix = fnmatchLiteralSuffix(pattern);
+  return { pattern, mode: "fnmatch", literalPrefix, literalSuffix, literal: false, test: (tag) => re.test(tag) };
 }
 
 function compilePath(pattern: string): TagGlob {
@@ -48,7 +51,8 @@ function compilePath(pattern: string): TagGlob {
     throw new GlobSyntaxError(pattern, err instanceof Error ? err.message : String(err));
   }
   const literalPrefix = pathLiteralPrefix(pattern);
-  return { pattern, mode: "path", literalPrefix, literal: false, test: match };
+  // minimatch forgives a trailing `/` on the tag, so no suffix is promised in path mode.
+  return { pattern, mode: "path", literalPrefix, literalSuffix: "", literal: false, test: match };
 }
 
 /**
