@@ -1,0 +1,76 @@
+/**
+ * A live in-memory copy of the mine and minions buckets, for synchronous lookups: reactor templates
+ * render synchronously, so their `mine` helper is `cache.lookup(tgt, fun, tgtType)`, a plain
+ * function. Kept current by KV watches; same answers as MineReader.get.
+ */
+import { compileTarget } from "../core/targeting/index.js";
+import type { TargetType } from "../core/index.js";
+import { KvMirror } from "./mirror.js";
+import type { MineReader } from "./reader.js";
+import { selectMine, type MineGetOptions, type MineResult, type MineView } from "./select.js";
+import { parseMineKey, type MineEntry, type MinionInfo } from "./store.js";
+
+/** The cache. */
+export interface MineCache {
+  /** Synchronous mine.get: `{minion: value}` (or `{fun: {minion: value}}`). Throws TargetSyntaxError. */
+  lookup(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): Record<string, unknown>;
+  /** As lookup, with what was left out and why. */
+  query(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): MineResult;
+  /** Stops the watches. Idempotent. */
+  stop(): void;
+}
+
+/** Loads both buckets and follows their changes; resolves when the copy is complete. */
+export async function createMineCache(reader: MineReader): Promise<MineCache> {
+  const log = reader.context.log;
+  const minions = await KvMirror.start<MinionInfo>(reader.minions, ">", log);
+  let mine: KvMirror<MineEntry>;
+  try {
+    mine = await KvMirror.start<MineEntry>(reader.mine, ">", log);
+  } catch (err) {
+    minions.stop();
+    throw err;
+  }
+  const view = buildView(minions, mine);
+  const query: MineCache["query"] = (tgt, fun, tgtType = "glob", opts = {}) => {
+    compileTarget(tgt, tgtType);
+    return selectMine(view, tgt, fun, tgtType, opts, reader.context);
+  };
+  return {
+    query,
+    lookup: (tgt, fun, tgtType, opts) => query(tgt, fun, tgtType, opts).values,
+    stop() {
+      minions.stop();
+      mine.stop();
+    },
+  };
+}
+
+/** A view over the mirrors, with mine entries indexed by function and minions by id. */
+function buildView(minions: KvMirror<MinionInfo>, mine: KvMirror<MineEntry>): MineView {
+  const byId = new Map<string, MinionInfo>();
+  const byKey = new Map<string, string>();
+  const setMinion = (key: string, m: MinionInfo | undefined) => {
+    const old = byKey.get(key);
+    if (old !== undefined) byId.delete(old);
+    if (m) {
+      byId.set(m.id, m);
+      byKey.set(key, m.id);
+    } else byKey.delete(key);
+  };
+  for (const [k, m] of minions.entries()) setMinion(k, m);
+  minions.onChange(setMinion);
+
+  const byFun = new Map<string, Map<string, MineEntry>>();
+  const setEntry = (key: string, e: MineEntry | undefined) => {
+    const k = parseMineKey(key);
+    if (!k) return;
+    let m = byFun.get(k.fun);
+    if (!m) byFun.set(k.fun, (m = new Map()));
+    if (e) m.set(k.id, e);
+    else m.delete(k.id);
+  };
+  for (const [k, e] of mine.entries()) setEntry(k, e);
+  mine.onChange(setEntry);
+  return { minions: byId, entries: (f) => byFun.get(f)?.values() ?? [] };
+}
