@@ -148,8 +148,13 @@ export interface EventDelivery {
   readonly seq: number;
   /** 1 on first delivery. */
   readonly deliveryCount: number;
-  /** Acknowledges and waits until the server confirmed it. */
-  ack(): Promise<void>;
+  /**
+   * Acknowledges. Fire-and-forget: a lost ack means a redelivery, which the reactions ledger
+   * de-duplicates, so the per-message round trip of a confirmed ack is not worth its cost.
+   */
+  ack(): void;
+  /** Acknowledges and waits until the server confirmed it (for shutdown and tests). */
+  ackSync(): Promise<void>;
   /** Asks for redelivery after `delayMs`. */
   nak(delayMs?: number): void;
   /** Extends the ack deadline while work is in progress. */
@@ -169,7 +174,8 @@ function toDelivery(
       event,
       seq: m.seq,
       deliveryCount: m.info.deliveryCount,
-      ack: async () => {
+      ack: () => m.ack(),
+      ackSync: async () => {
         await m.ackAck();
       },
       nak: (d) => m.nak(d),

@@ -58,14 +58,14 @@ describe("bus against a real nats-server", () => {
     let stream = await consumeDurable(conn, settings.name, durable, { maxEventBytes: settings.maxEventBytes, onInvalid: (b) => bad.push(b) });
     for await (const d of stream) {
       got.push(d.event);
-      await d.ack();
+      await d.ackSync();
       if (got.length === 3) break;
     }
     await stream.stop();
     stream = await consumeDurable(conn, settings.name, durable, { maxEventBytes: settings.maxEventBytes, onInvalid: (b) => bad.push(b) });
     for await (const d of stream) {
       got.push(d.event);
-      await d.ack();
+      await d.ackSync();
       if (got.length === 5) break;
     }
     await stream.stop();
