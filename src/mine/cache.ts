@@ -14,6 +14,8 @@ import { parseMineKey, type MineEntry, type MinionInfo } from "./store.js";
 export interface MineCache {
   /** Synchronous mine.get: `{minion: value}` (or `{fun: {minion: value}}`). Throws TargetSyntaxError. */
   lookup(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): Record<string, unknown>;
+  /** lookup behind MineReader.get's signature, for code that takes either. */
+  get(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): Promise<Record<string, unknown>>;
   /** As lookup, with what was left out and why. */
   query(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): MineResult;
   /** Stops the watches. Idempotent. */
@@ -39,6 +41,7 @@ export async function createMineCache(reader: MineReader): Promise<MineCache> {
   return {
     query,
     lookup: (tgt, fun, tgtType, opts) => query(tgt, fun, tgtType, opts).values,
+    get: async (tgt, fun, tgtType, opts) => query(tgt, fun, tgtType, opts).values,
     stop() {
       minions.stop();
       mine.stop();

@@ -5,7 +5,7 @@
 import { compileTarget } from "../core/targeting/index.js";
 import { silentLogger, type Logger, type TargetType } from "../core/index.js";
 import type { MineGetAcl } from "./acl.js";
-import { fetchAll } from "./mirror.js";
+import { readAll } from "./mirror.js";
 import { selectMine, type MineGetOptions, type MineResult, type MineView, type SelectContext } from "./select.js";
 import { isAccepted, mineFilter, minionKey, parseMineKey, type MineEntry, type MineStore, type MinionsStore } from "./store.js";
 
@@ -57,7 +57,7 @@ export function createMineReader(opts: MineReaderOptions): MineReader {
   };
   const query: MineReader["query"] = async (tgt, fun, tgtType = "glob", o = {}) => {
     compileTarget(tgt, tgtType); // a bad target fails before any I/O
-    const view = await fetchView(opts.mine, opts.minions, typeof fun === "string" ? [fun] : fun);
+    const view = await fetchView(opts.mine, opts.minions, typeof fun === "string" ? [fun] : fun, context.log);
     return selectMine(view, tgt, fun, tgtType, o, context);
   };
   return {
@@ -72,11 +72,11 @@ export function createMineReader(opts: MineReaderOptions): MineReader {
 }
 
 /** Fetches the minions and the entries of the given functions, concurrently. */
-async function fetchView(mine: MineStore, minions: MinionsStore, funs: readonly string[]): Promise<MineView> {
-  const [ms, ...perFun] = await Promise.all([fetchAll(minions, ">"), ...funs.map((f) => fetchAll(mine, mineFilter({ fun: f })))]);
+async function fetchView(mine: MineStore, minions: MinionsStore, funs: readonly string[], log: Logger): Promise<MineView> {
+  const [ms, ...perFun] = await Promise.all([readAll(minions, ">", log), ...funs.map((f) => readAll(mine, mineFilter({ fun: f }), log))]);
   const byFun = new Map<string, MineEntry[]>();
-  funs.forEach((f, i) => byFun.set(f, (perFun[i] ?? []).map((e) => e.value)));
-  return { minions: new Map(ms.map((m) => [m.value.id, m.value])), entries: (f) => byFun.get(f) ?? [] };
+  funs.forEach((f, i) => byFun.set(f, (perFun[i] ?? []).map(([, e]) => e)));
+  return { minions: new Map(ms.map(([, m]) => [m.id, m])), entries: (f) => byFun.get(f) ?? [] };
 }
 
 /** Deletes every mine entry of an agent; returns how many. */
