@@ -24,6 +24,8 @@ export const ErrorCode = {
   Service: "E_SERVICE",
   Glob: "E_GLOB",
   Target: "E_TARGET",
+  Auth: "E_AUTH",
+  Keys: "E_KEYS",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -199,5 +201,54 @@ export class TargetSyntaxError extends ReactorError {
     readonly reason: string,
   ) {
     super(ErrorCode.Target, `invalid target ${JSON.stringify(truncate(target, 120))} at position ${position}: ${reason}`);
+  }
+}
+
+/** An authentication failure: a malformed key or signature, a refused handshake, a changed service key. */
+export class AuthError extends ReactorError {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.Auth, reason, options);
+  }
+}
+
+/** A key management call that cannot be done (unknown function, bad arguments, no key service). */
+export class KeyCommandError extends ReactorError {
+  constructor(
+    readonly fun: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.Keys, `${fun}: ${reason}`, options);
+  }
+}
+
+/** A requisite that names no step (`require: [salt: nope]`), or one that is malformed. */
+export class RequisiteError extends ReactorError {
+  constructor(
+    readonly step: string,
+    readonly reference: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.Requisite, `step ${JSON.stringify(step)}: ${reference} ${reason}`);
+  }
+}
+
+/** Requisites that form a cycle; `cycle` lists the step ids, the first repeated at the end. */
+export class RequisiteCycleError extends ReactorError {
+  constructor(
+    readonly cycle: readonly string[],
+    readonly edges: readonly string[],
+  ) {
+    super(ErrorCode.Requisite, `requisite cycle: ${edges.join(" -> ")}`);
+  }
+}
+
+/** An orchestration that cannot run: no such file, or a run that cannot be found. */
+export class OrchestrationError extends ReactorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Orchestration, message, options);
   }
 }
