@@ -5,6 +5,8 @@ import { createRequire } from "node:module";
 import { registerEvent } from "./commands/event.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerServe } from "./commands/serve.js";
+import { registerMine } from "./commands/mine.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
@@ -16,5 +18,7 @@ const program = new Command("reactor")
 registerEvent(program);
 registerTest(program);
 registerValidate(program);
+registerServe(program);
+registerMine(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,50 @@
+/**
+ * The service's view of known agents (KV `minions`), kept in memory by a KV watch so that target
+ * resolution costs no round trip per reaction. Records are written by agents (grains, last seen).
+ */
+import { openKv, kvKeyParts, type Connection } from "../bus/index.js";
+import { matchTargets, type MinionRecord } from "../core/targeting/index.js";
+import type { Logger, TargetType } from "../core/index.js";
+
+/** A minion record as agents write it. */
+export interface MinionValue {
+  readonly id: string;
+  readonly grains: Readonly<Record<string, unknown>>;
+  readonly last_seen: string;
+  readonly key_state?: string;
+}
+
+/** Known agents, live. */
+export interface MinionDirectory {
+  resolve(tgt: string | readonly string[], tgtType: string): string[];
+  list(): MinionRecord[];
+  stop(): void;
+}
+
+/** Opens the `minions` bucket and mirrors it. Resolves once the initial values are loaded. */
+export async function openMinionDirectory(conn: Connection, opts: { replicas: number; log: Logger }): Promise<MinionDirectory> {
+  const kv = await openKv<MinionValue>(conn, { bucket: "minions", history: 1, replicas: opts.replicas });
+  const minions = new Map<string, MinionRecord>();
+  for (const e of await kv.entries()) minions.set(e.key, { id: e.value.id, grains: e.value.grains ?? {} });
+  const watch = await kv.watch({ initial: false });
+  void (async () => {
+    try {
+      for await (const c of watch) {
+        if (c.op === "put" && c.value) minions.set(c.key, { id: c.value.id, grains: c.value.grains ?? {} });
+        else minions.delete(c.key);
+      }
+    } catch (err) {
+      opts.log.error({ err }, "minions watch stopped");
+    }
+  })();
+  return {
+    resolve: (tgt, tgtType) => matchTargets(tgt, tgtType as TargetType, [...minions.values()]),
+    list: () => [...minions.values()],
+    stop: () => watch.stop(),
+  };
+}
+
+/** The KV key of an agent's record (escaped id). */
+export function minionKvId(key: string): string {
+  return kvKeyParts(key)[0] ?? key;
+}

@@ -1,0 +1,167 @@
+/**
+ * Composition root of `reactor serve`: loads reactor.yaml, connects, creates the streams and
+ * buckets, and runs the engine on the durable consumer with bounded concurrency. Every event is
+ * acknowledged only after its reactions are dispatched and recorded.
+ */
+import {
+  consumeDurable,
+  createEventPublisher,
+  ensureDurable,
+  ensureEventStream,
+  ensureJobStream,
+  openConnection,
+  openKv,
+  publishJob,
+  type Connection,
+  type EventStream,
+  type EventStreamSettings,
+} from "../bus/index.js";
+import { loadServiceConfig, type ServiceConfig } from "../config/index.js";
+import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
+import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPorts, type ServiceFunction } from "../reactor/index.js";
+import { resolveServers } from "./client.js";
+import { createLogger } from "./logger.js";
+import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
+
+/** Options of the service process. */
+export interface ServiceOptions {
+  readonly configPath: string;
+  /** `--nats URL` (else NATS_URL, else the config file). */
+  readonly nats?: string;
+  readonly log?: Logger;
+  /** Extra runner and wheel functions (orchestration, keys, mine) registered by the caller. */
+  readonly runners?: Record<string, ServiceFunction>;
+  readonly wheel?: Record<string, ServiceFunction>;
+}
+
+/** A running service. */
+export interface ServiceHandle {
+  readonly engine: ReactorEngine;
+  readonly conn: Connection;
+  readonly minions: MinionDirectory;
+  /** Re-reads reactor.yaml; a bad file leaves the running map in place and throws. */
+  reload(): Promise<void>;
+  /** Stops consuming, waits for events in progress, closes. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Stream settings from the service config. */
+export function streamSettings(config: ServiceConfig): EventStreamSettings {
+  return {
+    name: config.stream.name,
+    replicas: config.stream.replicas,
+    maxAgeMs: config.stream.max_age * 1000,
+    maxBytes: config.stream.max_bytes,
+    duplicateWindowMs: config.stream.duplicate_window * 1000,
+    storage: config.stream.storage,
+    maxEventBytes: config.limits.max_event_bytes,
+  };
+}
+
+/** Starts the reactor service. */
+export async function startService(opts: ServiceOptions): Promise<ServiceHandle> {
+  const config = await loadServiceConfig(opts.configPath);
+  const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
+  const servers = resolveServers(opts.nats, config.nats.servers);
+  const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
+  const settings = streamSettings(config);
+  await ensureEventStream(conn, settings);
+  await ensureJobStream(conn, { replicas: config.stream.replicas });
+  const replicas = config.stream.replicas;
+  const ledger = new ReactionLedger(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
+  const throttler = new Throttler(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
+  const minions = await openMinionDirectory(conn, { replicas, log });
+  const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes });
+
+  const emit = async (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => {
+    await publisher.publish(createEvent({ tag, data, id, source: "reactor", causationId: cause.id, depth: cause.depth + 1 }));
+  };
+  const ports: DispatchPorts = {
+    resolveTargets: async (tgt, tgtType) => minions.resolve(tgt, tgtType),
+    publishJob: async (agentId, job) => void (await publishJob(conn, agentId, job)),
+    emit: (tag, data, o) => emit(tag, data, o.id, o.cause),
+    runners: { ...builtinRunners(emit), ...opts.runners },
+    wheel: { ...opts.wheel },
+  };
+  const engine = new ReactorEngine(engineConfig(config), {
+    ledger,
+    throttler,
+    ports,
+    audit: emit,
+    log: log.child({ component: "engine" }),
+    dispatchRetries: config.limits.dispatch_retries,
+  });
+
+  await ensureDurable(conn, settings.name, {
+    durable: config.consumer.durable,
+    filter: "evt.>",
+    ackWaitMs: config.consumer.ack_wait * 1000,
+    maxDeliver: config.consumer.max_deliver,
+    maxAckPending: config.consumer.max_ack_pending,
+  });
+  const stream = await consumeDurable(conn, settings.name, config.consumer.durable, {
+    maxEventBytes: settings.maxEventBytes,
+    batch: Math.min(256, config.limits.concurrency * 4),
+    onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
+  });
+  const loop = runLoop(stream, engine, config.limits.concurrency, log);
+  log.info({ servers, entries: config.reactor.length, durable: config.consumer.durable }, "reactor service started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    engine,
+    conn,
+    minions,
+    async reload() {
+      const next = await loadServiceConfig(opts.configPath);
+      engine.reload(engineConfig(next));
+      log.info({ entries: next.reactor.length }, "reactor map reloaded");
+    },
+    stop() {
+      stopping ??= (async () => {
+        const steps: [string, () => Promise<unknown>][] = [
+          ["consumer", () => stream.stop()],
+          ["in-flight events", () => loop],
+          ["minions watch", async () => minions.stop()],
+          ["connection", () => conn.close()],
+        ];
+        for (const [what, step] of steps) {
+          await step().catch((err: unknown) => log.error({ err: errorMessage(err) }, `stopping ${what} failed`));
+        }
+        log.info({ counters: engine.counters }, "reactor service stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Consumes with at most `concurrency` events in progress; acks after handling, naks on bus errors. */
+async function runLoop(stream: EventStream, engine: ReactorEngine, concurrency: number, log: Logger): Promise<void> {
+  const inflight = new Set<Promise<void>>();
+  for await (const d of stream) {
+    const p = engine.handle(d.event).then(
+      () => d.ack(),
+      (err: unknown) => {
+        log.error({ err: errorMessage(err), event_id: d.event.id, tag: d.event.tag, delivery: d.deliveryCount }, "event handling failed; will be redelivered");
+        d.nak(Math.min(30_000, 500 * 2 ** d.deliveryCount));
+      },
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    if (inflight.size >= concurrency) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+}
+
+/** Runners every service has: `event.send`. */
+function builtinRunners(emit: (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => Promise<void>): Record<string, ServiceFunction> {
+  return {
+    "event.send": async (kwarg, ctx) => {
+      const tag = kwarg["tag"] ?? ctx.arg[0];
+      if (typeof tag !== "string") throw new Error("event.send needs a tag");
+      const data = (kwarg["data"] ?? ctx.arg[1] ?? {}) as Record<string, unknown>;
+      await emit(tag, data, `${ctx.jid}/event.send`, ctx.event);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Jobs on the wire (DESIGN.md 4): the JOBS stream on `job.>`, one subject per agent
+ * (`job.<encoded agent id>`), a durable consumer per agent, JSON JobRequest payloads.
+ * `Nats-Msg-Id` is `<jid>/<agent id>`, so a re-dispatched job is stored once.
+ */
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
+import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
+import { BusError, encodeSegment, errorMessage, type JobRequest } from "../core/index.js";
+import type { Connection } from "./connection.js";
+import { encodeKeyPart } from "./kvkey.js";
+
+/** Name of the jobs stream. */
+export const JOBS_STREAM = "JOBS";
+/** Header carrying the service's signature of a job. */
+export const JOB_SIGNATURE_HEADER = "Reactor-Sig";
+
+/** The subject of an agent's jobs. */
+export function jobSubject(agentId: string): string {
+  return `job.${encodeSegment(agentId)}`;
+}
+
+/** Jobs stream settings. */
+export interface JobStreamSettings {
+  readonly replicas: number;
+  /** Jobs older than this are removed (ms). Default 1 day. */
+  readonly maxAgeMs: number;
+  readonly storage: "file" | "memory";
+}
+
+/** Creates or updates the JOBS stream. */
+export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSettings> = {}): Promise<void> {
+  const config = {
+    name: JOBS_STREAM,
+    subjects: ["job.>"],
+    retention: RetentionPolicy.Limits,
+    storage: s.storage === "memory" ? StorageType.Memory : StorageType.File,
+    num_replicas: s.replicas ?? 1,
+    max_age: nanos(s.maxAgeMs ?? 86_400_000),
+    max_bytes: 256 * 1024 ** 2,
+    max_msgs: -1,
+    max_msgs_per_subject: 10_000,
+    max_msg_size: 1024 * 1024,
+    discard: DiscardPolicy.Old,
+    duplicate_window: nanos(120_000),
+  };
+  try {
+    await conn.jsm.streams.info(JOBS_STREAM);
+    await conn.jsm.streams.update(JOBS_STREAM, config);
+  } catch (err) {
+    if (!/not found/i.test(errorMessage(err))) throw new BusError(`cannot update stream ${JOBS_STREAM}: ${errorMessage(err)}`, { cause: err });
+    await conn.jsm.streams.add(config);
+  }
+}
+
+/** Publishes a job for one agent and waits for the stream's ack. */
+export async function publishJob(conn: Connection, agentId: string, job: JobRequest, signature?: string): Promise<{ duplicate: boolean }> {
+  const h = natsHeaders();
+  if (signature) h.set(JOB_SIGNATURE_HEADER, signature);
+  try {
+    const ack = await conn.js.publish(jobSubject(agentId), JSON.stringify(job), { msgID: `${job.jid}/${agentId}`, headers: h, timeout: 5000 });
+    return { duplicate: ack.duplicate };
+  } catch (err) {
+    throw new BusError(`cannot publish job ${job.jid} for ${agentId}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** A job delivered to an agent. */
+export interface JobDelivery {
+  readonly job: JobRequest;
+  readonly payload: Uint8Array;
+  readonly signature?: string;
+  ack(): void;
+  working(): void;
+  /** The job can never be run (malformed): removes it without redelivery. */
+  term(reason: string): void;
+}
+
+/** Consumes an agent's jobs with its durable consumer (created when missing). */
+export async function consumeJobs(
+  conn: Connection,
+  agentId: string,
+  opts: { ackWaitMs?: number; onInvalid: (reason: string) => void },
+): Promise<AsyncIterable<JobDelivery> & { stop(): Promise<void> }> {
+  const durable = `agent_${encodeKeyPart(agentId).replace(/=/g, "_")}`;
+  const cfg = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: jobSubject(agentId),
+    ack_wait: nanos(opts.ackWaitMs ?? 60_000),
+    max_deliver: 5,
+    max_ack_pending: 64,
+  };
+  try {
+    await conn.jsm.consumers.info(JOBS_STREAM, durable);
+  } catch {
+    await conn.jsm.consumers.add(JOBS_STREAM, cfg);
+  }
+  const consumer = await conn.js.consumers.get(JOBS_STREAM, durable);
+  const messages = await consumer.consume({ max_messages: 64 });
+  let stopping: Promise<void> | undefined;
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const m of messages) {
+        const d = toJob(m, opts.onInvalid);
+        if (d) yield d;
+      }
+    },
+    stop() {
+      stopping ??= messages.close().then(() => undefined);
+      return stopping;
+    },
+  };
+}
+
+function toJob(m: JsMsg, onInvalid: (reason: string) => void): JobDelivery | undefined {
+  let job: JobRequest;
+  try {
+    job = m.json<JobRequest>();
+    if (typeof job.jid !== "string" || typeof job.fun !== "string") throw new Error("jid and fun must be strings");
+  } catch (err) {
+    onInvalid(`job on ${m.subject} (seq ${m.seq}) is malformed: ${errorMessage(err)}`);
+    m.term();
+    return undefined;
+  }
+  const sig = m.headers?.get(JOB_SIGNATURE_HEADER);
+  return {
+    job,
+    payload: m.data,
+    ...(sig ? { signature: sig } : {}),
+    ack: () => m.ack(),
+    working: () => m.working(),
+    term: (reason) => m.term(reason),
+  };
+}

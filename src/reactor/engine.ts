@@ -1,0 +1,191 @@
+/**
+ * The live reactor, one event at a time: verify -> depth check -> match -> throttle -> render ->
+ * claim in the ledger -> dispatch -> record -> audit. The same pure match and render code as
+ * `reactor test`; only the ports differ. Callers acknowledge the event after `handle` resolves.
+ */
+import type { ServiceConfig, ReactorMapEntry } from "../config/index.js";
+import { errorMessage, silentLogger, type Logger, type ReactorEvent } from "../core/index.js";
+import { dispatchReaction, type DispatchPorts } from "./dispatch.js";
+import { deriveJid, type ReactionLedger } from "./ledger.js";
+import { MapIndex } from "./matcher.js";
+import { renderReactions, type MineLookup } from "./render.js";
+import type { Throttler } from "./throttle.js";
+
+/** The result of checking an event's sender. */
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Counters the engine keeps (exported as metrics by the service). */
+export interface EngineCounters {
+  received: number;
+  matched: number;
+  reactions: number;
+  dispatched: number;
+  failed: number;
+  throttled: number;
+  rejected: number;
+  renderErrors: number;
+  depthExceeded: number;
+  duplicates: number;
+}
+
+/** What the engine needs. */
+export interface EngineDeps {
+  readonly ledger: ReactionLedger;
+  readonly throttler: Throttler;
+  readonly ports: DispatchPorts;
+  /** Publishes an audit event (`reactor/...`) with a deterministic id. */
+  audit(tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent): Promise<void>;
+  verify?: (event: ReactorEvent) => Verdict | Promise<Verdict>;
+  mine?: MineLookup;
+  log?: Logger;
+  /** Retries of a dispatch that failed on the bus. Default 3. */
+  dispatchRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A compiled, swappable snapshot of the service configuration. */
+export interface EngineConfig {
+  readonly config: ServiceConfig;
+  readonly index: MapIndex<ReactorMapEntry>;
+}
+
+/** Builds the snapshot the engine runs on (the matcher index is built once per config load). */
+export function engineConfig(config: ServiceConfig): EngineConfig {
+  return { config, index: new MapIndex(config.reactor) };
+}
+
+/** The engine; `reload` swaps the map between events, never in the middle of one. */
+export class ReactorEngine {
+  readonly counters: EngineCounters = {
+    received: 0,
+    matched: 0,
+    reactions: 0,
+    dispatched: 0,
+    failed: 0,
+    throttled: 0,
+    rejected: 0,
+    renderErrors: 0,
+    depthExceeded: 0,
+    duplicates: 0,
+  };
+  private current: EngineConfig;
+  private readonly log: Logger;
+
+  constructor(
+    cfg: EngineConfig,
+    private readonly deps: EngineDeps,
+  ) {
+    this.current = cfg;
+    this.log = deps.log ?? silentLogger;
+  }
+
+  reload(cfg: EngineConfig): void {
+    this.current = cfg;
+  }
+
+  get config(): ServiceConfig {
+    return this.current.config;
+  }
+
+  /** Handles one event completely. Throws only when the bus failed (the caller redelivers). */
+  async handle(event: ReactorEvent): Promise<void> {
+    const { config, index } = this.current;
+    this.counters.received++;
+    const own = event.tag.startsWith("reactor/");
+    const audit = (kind: string, data: Record<string, unknown>, suffix = kind) =>
+      own ? Promise.resolve() : this.deps.audit(`reactor/event/${event.id}/${kind}`, { event_id: event.id, tag: event.tag, ...data }, `${event.id}/${suffix}`, event);
+
+    const verdict = this.deps.verify ? await this.deps.verify(event) : { ok: true as const };
+    if (!verdict.ok) {
+      this.counters.rejected++;
+      this.log.warn({ event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason }, "event rejected");
+      if (!own) await this.deps.audit("reactor/security/rejected", { event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason }, `${event.id}/rejected`, event);
+      return;
+    }
+    const matched = index.match(event);
+    if (matched.length === 0) return;
+    if (event.depth > config.limits.max_depth) {
+      // Only a chain that would go on is stopped: an event that matches nothing ends it anyway.
+      this.counters.depthExceeded++;
+      await audit("error", { reason: `causation chain of depth ${event.depth} is deeper than limits.max_depth ${config.limits.max_depth}; reactions stopped`, causation_id: event.causationId ?? null });
+      return;
+    }
+    this.counters.matched++;
+    const admitted = await this.throttle(event, matched, audit);
+    if (admitted.length === 0) return;
+    const rendered = renderReactions(event, admitted, this.deps.mine ? { mine: this.deps.mine } : {});
+    if (rendered.errors.length > 0) {
+      this.counters.renderErrors += rendered.errors.length;
+      await audit("error", { errors: rendered.errors });
+    }
+    await audit("matched", {
+      entries: admitted.map((e) => e.name),
+      reactions: rendered.reactions.map((r) => ({ id: r.id, file: r.file, fun: `${r.client}.${r.fun}` })),
+      warnings: rendered.warnings.map((w) => w.message),
+    });
+    for (const r of rendered.reactions) {
+      this.counters.reactions++;
+      const jid = deriveJid(event.id, r.id, event.stamp);
+      if ((await this.deps.ledger.claim(event.id, r.id, { jid, fun: `${r.client}.${r.fun}` })) === "done") {
+        this.counters.duplicates++;
+        continue;
+      }
+      const outcome = await this.dispatchWithRetry(r, event, jid);
+      await this.deps.ledger.finish(event.id, r.id, {
+        state: outcome.ok ? "dispatched" : "failed",
+        jid,
+        fun: `${r.client}.${r.fun}`,
+        ...(outcome.targets ? { targets: outcome.targets } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+      if (outcome.ok) this.counters.dispatched++;
+      else this.counters.failed++;
+      await audit(
+        "dispatched",
+        { reaction: r.id, file: r.file, fun: `${r.client}.${r.fun}`, jid, ok: outcome.ok, targets: outcome.targets ?? null, error: outcome.error ?? null },
+        `dispatched/${r.id}`,
+      );
+    }
+  }
+
+  private async throttle(
+    event: ReactorEvent,
+    matched: readonly ReactorMapEntry[],
+    audit: (kind: string, data: Record<string, unknown>, suffix?: string) => Promise<void>,
+  ): Promise<ReactorMapEntry[]> {
+    const out: ReactorMapEntry[] = [];
+    for (const e of matched) {
+      if (!e.throttle) {
+        out.push(e);
+        continue;
+      }
+      let key: string;
+      try {
+        key = e.throttle.renderKey({ tag: event.tag, data: event.data });
+      } catch (err) {
+        await audit("error", { entry: e.name, reason: `throttle key: ${errorMessage(err)}` }, `error/throttle/${e.index}`);
+        continue;
+      }
+      if (await this.deps.throttler.admit(e.name, key, e.throttle.max, e.throttle.per)) out.push(e);
+      else {
+        this.counters.throttled++;
+        await audit("dropped", { entry: e.name, reason: "throttled", key, max: e.throttle.max, per_seconds: e.throttle.per }, `dropped/${e.index}`);
+      }
+    }
+    return out;
+  }
+
+  private async dispatchWithRetry(r: Parameters<typeof dispatchReaction>[0], event: ReactorEvent, jid: string) {
+    const retries = this.deps.dispatchRetries ?? 3;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((res) => setTimeout(res, ms)));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await dispatchReaction(r, event, jid, this.deps.ports);
+      } catch (err) {
+        if (attempt >= retries) return { ok: false, error: `dispatch failed after ${retries + 1} attempts: ${errorMessage(err)}` };
+        this.log.warn({ err: errorMessage(err), jid, attempt }, "dispatch failed; retrying");
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import { strict as assert } from "node:assert";
+import { cp, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
+import {
+  createEventPublisher,
+  JOBS_STREAM,
+  kvKey,
+  openConnection,
+  openKv,
+  watchEvents,
+  type Connection,
+  type EventPublisher,
+} from "../../src/bus/index.js";
+import { ConfigErrors, createEvent, type JobRequest, type ReactorEvent } from "../../src/core/index.js";
+import { natsForTests } from "../helpers/nats-server.js";
+import { waitFor } from "../helpers/wait.js";
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/service");
+const fixtures = async () => {
+  // compiled tests live in dist/test/...; the fixtures stay in the source tree
+  const candidates = [FIXTURES, join(dirname(fileURLToPath(import.meta.url)), "../fixtures/service")];
+  for (const c of candidates) {
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "nr-svc-"));
+      await cp(c, dir, { recursive: true });
+      return dir;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new Error("fixtures not found");
+};
+
+describe("reactor service against a real nats-server", () => {
+  let nats: Awaited<ReturnType<typeof natsForTests>>;
+  let conn: Connection;
+  let pub: EventPublisher;
+  let service: ServiceHandle;
+  let dir: string;
+  const audit: ReactorEvent[] = [];
+  const jobs: { subject: string; job: JobRequest }[] = [];
+
+  before(async () => {
+    nats = await natsForTests();
+    dir = await fixtures();
+    service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: createLogger({ level: "warn" }) });
+    conn = await openConnection({ servers: [nats.url] });
+    pub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
+    const minions = await openKv(conn, { bucket: "minions" });
+    for (const id of ["web1", "web2.example.com", "db1"]) {
+      await minions.put(kvKey(id), { id, grains: { roles: [id.startsWith("web") ? "web" : "db"] }, last_seen: new Date().toISOString() });
+    }
+    await waitFor(() => service.minions.list().length === 3, { what: "minion directory" });
+    const w = await watchEvents(conn, "EVENTS", { filter: "evt.reactor.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
+    void (async () => {
+      for await (const d of w) audit.push(d.event);
+    })();
+    const c = await conn.js.consumers.get(JOBS_STREAM, { filter_subjects: "job.>" });
+    void (async () => {
+      for await (const m of await c.consume()) jobs.push({ subject: m.subject, job: m.json<JobRequest>() });
+    })();
+  });
+  after(async () => {
+    await service.stop();
+    await conn.close();
+    await nats.stop();
+  });
+
+  const auditFor = (id: string, kind: string) => audit.filter((e) => e.tag === `reactor/event/${id}/${kind}`);
+
+  it("turns a service beacon event into a restart job for that agent, and audits it", async () => {
+    const ev = createEvent({ tag: "salt/beacon/web2.example.com/service/nginx", data: { id: "web2.example.com", service_name: "nginx", running: false, nginx: { running: false } }, source: "web2.example.com" });
+    await pub.publish(ev);
+    const dispatched = await waitFor(() => auditFor(ev.id, "dispatched")[0], { what: "dispatched audit" });
+    assert.equal(dispatched.data["ok"], true);
+    assert.deepEqual(dispatched.data["targets"], ["web2.example.com"]);
+    const job = await waitFor(() => jobs.find((j) => j.job.jid === dispatched.data["jid"]), { what: "the job" });
+    assert.equal(job.subject, "job.web2%2Eexample%2Ecom");
+    assert.equal(job.job.fun, "service.restart");
+    assert.deepEqual(job.job.kwarg, { name: "nginx" });
+    assert.equal(job.job.causationId, ev.id);
+    assert.equal(job.job.depth, 1);
+    const matched = auditFor(ev.id, "matched")[0]!;
+    assert.deepEqual(matched.data["entries"], ["restart failed services"]);
+  });
+
+  it("does not react when the condition is false", async () => {
+    const ev = createEvent({ tag: "salt/beacon/web1/service/nginx", data: { id: "web1", service_name: "nginx", running: true } });
+    const marker = createEvent({ tag: "myco/echo/marker", data: { hosts: ["db1"], text: "m" } });
+    await pub.publish(ev);
+    await pub.publish(marker);
+    await waitFor(() => auditFor(marker.id, "dispatched").length === 1, { what: "marker processed" });
+    await waitFor(() => service.engine.counters.received >= 3, { what: "both events received" });
+    assert.equal(auditFor(ev.id, "matched").length, 0);
+  });
+
+  it("throttles a storm: max 2 per key, the rest dropped and reported", async () => {
+    const evs = Array.from({ length: 5 }, () =>
+      createEvent({ tag: "salt/beacon/db1/service/postgres", data: { id: "db1", service_name: "postgres", running: false } }),
+    );
+    for (const e of evs) await pub.publish(e);
+    await waitFor(() => evs.every((e) => auditFor(e.id, "dispatched").length + auditFor(e.id, "dropped").length === 1), { what: "5 decisions" });
+    const dropped = evs.flatMap((e) => auditFor(e.id, "dropped"));
+    assert.equal(dropped.length, 3);
+    assert.equal(dropped[0]!.data["reason"], "throttled");
+    assert.equal(dropped[0]!.data["key"], "db1/postgres");
+  });
+
+  it("keeps event data as data: a list of hosts fans out, a value with YAML in it stays a string", async () => {
+    const text = "x: y\n- evil: {{ 7*7 }}";
+    const ev = createEvent({ tag: "myco/echo/1", data: { hosts: ["web1", "db1"], text } });
+    await pub.publish(ev);
+    await waitFor(() => auditFor(ev.id, "dispatched").length === 2, { what: "2 dispatches" });
+    const mine = await waitFor(() => {
+      const js = jobs.filter((j) => j.job.causationId === ev.id);
+      return js.length === 2 ? js : undefined;
+    }, { what: "2 jobs" });
+    assert.deepEqual(mine.map((j) => j.job.arg), [[text], [text]]);
+    assert.deepEqual(mine.map((j) => j.subject).sort(), ["job.db1", "job.web1"]);
+  });
+
+  it("reports a render error with file and line, and still runs the other file's reactions", async () => {
+    const ev = createEvent({ tag: "myco/broken", data: { id: "web1", service_name: "ssh" } });
+    await pub.publish(ev);
+    const err = await waitFor(() => auditFor(ev.id, "error")[0], { what: "error audit" });
+    const errors = err.data["errors"] as { file: string; line: number; message: string }[];
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.file, /reactors\/broken\.sls$/);
+    assert.equal(errors[0]!.line, 3);
+    assert.match(errors[0]!.message, /'nope'/);
+    await waitFor(() => auditFor(ev.id, "dispatched").length === 1, { what: "the other file's reaction" });
+  });
+
+  it("runs each reaction once when an event is delivered again", async () => {
+    const ev = createEvent({ tag: "myco/echo/2", data: { hosts: ["web1"], text: "once" } });
+    await pub.publish(ev);
+    await waitFor(() => auditFor(ev.id, "dispatched").length === 1, { what: "first dispatch" });
+    const before = service.engine.counters.duplicates;
+    // the same event handled again (as after a crash before the ack): the ledger says it is done
+    await service.engine.handle(ev);
+    assert.equal(service.engine.counters.duplicates, before + 1);
+    await waitFor(() => jobs.filter((j) => j.job.causationId === ev.id).length >= 1, { what: "job" });
+    assert.equal(jobs.filter((j) => j.job.causationId === ev.id).length, 1);
+  });
+
+  it("stops a reaction loop at the depth limit with an error event", async () => {
+    const ev = createEvent({ tag: "myco/loop", data: {} });
+    await pub.publish(ev);
+    const err = await waitFor(() => audit.find((e) => e.tag.endsWith("/error") && String(e.data["reason"]).includes("deeper than limits.max_depth 3")), {
+      what: "depth error",
+    });
+    assert.equal(err.data["tag"], "myco/loop");
+  });
+
+  it("reloads a changed map, and refuses a broken one keeping the old", async () => {
+    const file = join(dir, "reactor.yaml");
+    const { readFile } = await import("node:fs/promises");
+    const original = await readFile(file, "utf8");
+    await writeFile(file, original + "  - 'myco/new': reactors/echo.sls\n");
+    await service.reload();
+    assert.equal(service.engine.config.reactor.length, 5);
+    await writeFile(file, original + "  - tag: 'x'\n    throttle: { max: -1 }\n");
+    await assert.rejects(service.reload(), ConfigErrors);
+    assert.equal(service.engine.config.reactor.length, 5);
+    await writeFile(file, original);
+  });
+
+  it("refuses to start on an invalid map and says where", async () => {
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "reactor:\n  - tag: 'x'\n    sls: reactors/missing.sls\n");
+    await assert.rejects(startService({ configPath: bad, nats: nats.url }), (err: Error) => {
+      assert.match(err.message, /bad\.yaml:3: reactor\[0\]\.sls/);
+      return true;
+    });
+  });
+});
