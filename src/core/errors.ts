@@ -26,6 +26,8 @@ export const ErrorCode = {
   Target: "E_TARGET",
   Auth: "E_AUTH",
   Keys: "E_KEYS",
+  Requisite: "E_REQUISITE",
+  Orchestration: "E_ORCHESTRATE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
