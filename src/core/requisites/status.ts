@@ -1,0 +1,51 @@
+/**
+ * Salt's check_requisite: what the results of a chunk's requisites say it should do.
+ * `met` run it; `change` run it (and mod_watch if it made no changes); `fail` a requisite failed;
+ * `onfail` no watched step failed; `onchanges` no watched step changed.
+ */
+import type { PlannedChunk, StepResult } from "./types.js";
+
+/** The verdict on a chunk's requisites. */
+export type RequisiteStatus = "met" | "change" | "fail" | "onfail" | "onchanges" | "unmet";
+
+/** Computes the status of `chunk` from the results of the chunks it names (by index). */
+export function checkRequisites(chunk: PlannedChunk, resultOf: (index: number) => StepResult | undefined): RequisiteStatus {
+  const stats = new Set<string>();
+  for (const { kind, targets } of chunk.requisites) {
+    const req = new Set<string>();
+    for (const t of targets) req.add(statOf(kind, resultOf(t)));
+    req.delete("");
+    if (kind.endsWith("_any") || kind === "onfail") {
+      if (req.has("met") || req.has("change")) req.delete("fail");
+      if (req.has("onchangesmet")) {
+        req.delete("onchanges");
+        req.delete("fail");
+      }
+      if (req.has("onfail") && req.has("met")) req.delete("onfail");
+    }
+    if (kind.endsWith("_all") && req.has("onfail")) req.delete("met");
+    for (const s of req) stats.add(s);
+  }
+  if (stats.has("unmet")) return "unmet";
+  if (stats.has("fail")) return "fail";
+  if (stats.has("onfail") && !stats.has("onchangesmet")) return "onfail";
+  if (stats.has("onchanges") && !stats.has("onchangesmet")) return "onchanges";
+  if (stats.has("change")) return "change";
+  if (stats.has("onfail")) return "onfail";
+  return "met";
+}
+
+function statOf(kind: string, r: StepResult | undefined): string {
+  if (!r) return "unmet";
+  if (kind.startsWith("onfail")) {
+    if (r.result === true) return "onfail";
+  } else if (r.result === false) return "fail";
+  if (kind.startsWith("onchanges")) return hasChanges(r) ? "onchangesmet" : "onchanges";
+  if (kind.startsWith("watch") && hasChanges(r)) return "change";
+  return r.__state_ran__ === false ? "" : "met";
+}
+
+/** Whether a result reports changes. */
+export function hasChanges(r: { readonly changes: Readonly<Record<string, unknown>> }): boolean {
+  return Object.keys(r.changes).length > 0;
+}
