@@ -6,3 +6,7 @@ export { startService, streamSettings } from "./service.js";
 export type { ServiceOptions, ServiceHandle } from "./service.js";
 export { openMinionDirectory } from "./minion-directory.js";
 export type { MinionDirectory, MinionValue } from "./minion-directory.js";
+export { startAgent } from "./agent.js";
+export type { AgentOptions, AgentHandle } from "./agent.js";
+export { openBufferedSink } from "./agent-sink.js";
+export type { BufferedSink, BufferedSinkOptions } from "./agent-sink.js";

@@ -16,6 +16,8 @@ export interface ConnectOptions {
   creds?: string;
   /** Give up the first connect after this many ms (default 10 s). Reconnects after that never stop. */
   timeoutMs?: number;
+  /** Keep trying the first connect forever (agents started before the server). Default false. */
+  waitOnFirstConnect?: boolean;
   /** How long to wait for JetStream to answer (a cluster elects its meta leader first). Default 30 s. */
   jetStreamWaitMs?: number;
   log?: Logger;
@@ -47,7 +49,7 @@ export async function openConnection(opts: ConnectOptions): Promise<Connection> 
       reconnectTimeWait: 250,
       reconnectJitter: 250,
       timeout: opts.timeoutMs ?? 10_000,
-      waitOnFirstConnect: false,
+      waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
       ...(opts.creds ? { authenticator: credsAuthenticator(await readFile(opts.creds)) } : {}),
     });
   } catch (err) {

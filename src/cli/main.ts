@@ -6,6 +6,7 @@ import { registerEvent } from "./commands/event.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerServe } from "./commands/serve.js";
+import { registerAgent } from "./commands/agent.js";
 import { registerMine } from "./commands/mine.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -19,6 +20,7 @@ registerEvent(program);
 registerTest(program);
 registerValidate(program);
 registerServe(program);
+registerAgent(program);
 registerMine(program);
 
 await program.parseAsync(process.argv);

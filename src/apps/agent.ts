@@ -1,0 +1,200 @@
+/**
+ * Composition root of `reactor agent`: identity, connection, buffered event sink, presence record,
+ * execution modules with the job ledger, job consumer, beacons and mine.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import {
+  consumeJobs,
+  createEventPublisher,
+  ensureJobStream,
+  kvKey,
+  openConnection,
+  openKv,
+  type Connection,
+  type JobDelivery,
+} from "../bus/index.js";
+import { loadAgentConfig, parseYaml, type AgentConfig, type AgentConfigOverrides } from "../config/index.js";
+import { errorMessage, type Logger } from "../core/index.js";
+import {
+  createBuiltinRegistry,
+  createExecutor,
+  createServiceManager,
+  JobLedger,
+  loadOrCreateIdentity,
+  loadUserModules,
+  type Executor,
+} from "../agent/index.js";
+import { compileBeacons, createBeaconScheduler, createBeaconsModule, type BeaconScheduler } from "../beacons/index.js";
+import { createMineModule, createMinePublisher, createMineReader, openMineStore, openMinionsStore, type MinePublisher } from "../mine/index.js";
+import { openBufferedSink, type BufferedSink } from "./agent-sink.js";
+import { resolveServers } from "./client.js";
+import { createLogger } from "./logger.js";
+import type { MinionValue } from "./minion-directory.js";
+
+/** Options of the agent process. */
+export interface AgentOptions {
+  readonly configPath: string;
+  readonly nats?: string;
+  readonly overrides?: AgentConfigOverrides;
+  readonly log?: Logger;
+  /** Seconds between presence updates in the `minions` bucket. Default 30. */
+  readonly presenceIntervalS?: number;
+}
+
+/** A running agent. */
+export interface AgentHandle {
+  readonly config: AgentConfig;
+  readonly conn: Connection;
+  readonly executor: Executor;
+  readonly sink: BufferedSink;
+  readonly beacons: BeaconScheduler;
+  readonly mine: MinePublisher;
+  /** Stops beacons, jobs and mine; flushes what it can; closes. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts an agent. */
+export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
+  const servers = opts.nats ? resolveServers(opts.nats) : undefined;
+  const config = await loadAgentConfig(opts.configPath, { ...opts.overrides, ...(servers ? { servers } : process.env.NATS_URL ? { servers: resolveServers(undefined) } : {}) });
+  const log = (opts.log ?? createLogger({ base: { app: "reactor-agent" } })).child({ agent: config.id });
+  await mkdir(config.state_dir, { recursive: true, mode: 0o700 });
+  const identity = await loadOrCreateIdentity(config.state_dir);
+  log.info({ public_key: identity.publicKey, state_dir: config.state_dir }, "agent identity");
+
+  const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
+  await ensureJobStream(conn);
+  const publisher = createEventPublisher(conn, { maxEventBytes: 1024 * 1024, retryForMs: 2000 });
+  const sink = await openBufferedSink({ agentId: config.id, stateDir: config.state_dir, publisher, maxEvents: config.buffer.max_events, log: log.child({ component: "buffer" }) });
+  void watchReconnects(conn, sink);
+
+  const serviceManager = createServiceManager(config);
+  const registry = createBuiltinRegistry();
+  if (config.modules_dir) {
+    const res = await loadUserModules(registry, config.modules_dir, log);
+    for (const e of res.errors) log.error({ err: e }, "user module not loaded");
+  }
+  const executor = createExecutor({ config, registry, emit: sink, serviceManager, logger: log.child({ component: "executor" }) });
+  const ledger = await JobLedger.open({ stateDir: config.state_dir, agentId: config.id });
+
+  const beacons = await startBeacons(config, sink, serviceManager, executor, log);
+  registry.add("beacons", createBeaconsModule({ scheduler: beacons, file: config.beacons_file }));
+
+  const mineStore = await openMineStore(conn);
+  const minionsKv = await openMinionsStore(conn);
+  const runFn = async (fun: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>) => {
+    const ret = await executor.run({ jid: `mine-${Date.now()}`, fun, arg: args, kwarg: kwargs, tgt: config.id, tgt_type: "list", timeout: config.job_timeout, expires: new Date(Date.now() + 60_000).toISOString(), user: "mine" });
+    if (!ret.success) throw new Error(typeof ret.return === "string" ? ret.return : JSON.stringify(ret.return));
+    return ret.return;
+  };
+  const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, log: log.child({ component: "mine" }) });
+  registry.add("mine", createMineModule(mine, createMineReader({ mine: mineStore, minions: minionsKv })));
+
+  const minions = await openKv<MinionValue>(conn, { bucket: "minions", history: 1 });
+  const grains = (await registry.get("grains.items")?.([], {}, moduleContextFor(config, log, sink, serviceManager, executor))) as Record<string, unknown> | undefined;
+  const presence = async () => {
+    try {
+      await minions.put(kvKey(config.id), { id: config.id, grains: grains ?? config.grains, last_seen: new Date().toISOString() });
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, "presence update failed");
+    }
+  };
+  await presence();
+  const presenceTimer = setInterval(() => void presence(), (opts.presenceIntervalS ?? 30) * 1000);
+  presenceTimer.unref();
+
+  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: (config.job_timeout + 30) * 1000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
+  const jobLoop = serveJobs(jobs, config, ledger, executor, sink, log);
+  await sink.emit(`salt/minion/${config.id}/start`, { id: config.id, data: `Minion ${config.id} started at ${new Date().toString()}`, grains: grains ?? {} });
+  void mine.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "mine start failed"));
+  log.info({ servers: config.nats.servers, beacons: beacons.list().length, functions: executor.listFunctions().length }, "agent started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    conn,
+    executor,
+    sink,
+    beacons,
+    mine,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(presenceTimer);
+        const steps: [string, () => Promise<unknown>][] = [
+          ["beacons", () => beacons.stop()],
+          ["mine", () => mine.stop()],
+          ["jobs", () => jobs.stop()],
+          ["job loop", () => jobLoop],
+          ["buffer", () => sink.stop()],
+          ["connection", () => conn.close()],
+        ];
+        for (const [what, step] of steps) await step().catch((err: unknown) => log.error({ err: errorMessage(err) }, `stopping ${what} failed`));
+        log.info({}, "agent stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function serveJobs(
+  jobs: AsyncIterable<JobDelivery>,
+  config: AgentConfig,
+  ledger: JobLedger,
+  executor: Executor,
+  sink: BufferedSink,
+  log: Logger,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  for await (const d of jobs) {
+    const p = (async () => {
+      const keepAlive = setInterval(() => d.working(), 10_000);
+      try {
+        const ret = await ledger.runOnce(d.job, (j) => executor.run(j));
+        await sink.emit(`salt/job/${d.job.jid}/ret/${config.id}`, { ...ret }, {
+          ...(d.job.causationId ? { causationId: d.job.causationId } : {}),
+          depth: (d.job.depth ?? 0) + 1,
+          id: `${d.job.jid}/ret/${config.id}`,
+        });
+        d.ack();
+      } catch (err) {
+        log.error({ err: errorMessage(err), jid: d.job.jid }, "job handling failed; it will be redelivered");
+      } finally {
+        clearInterval(keepAlive);
+      }
+    })();
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  }
+  await Promise.all(running);
+}
+
+async function startBeacons(config: AgentConfig, sink: BufferedSink, serviceManager: ReturnType<typeof createServiceManager>, executor: Executor, log: Logger): Promise<BeaconScheduler> {
+  let specs: ReturnType<typeof compileBeacons> = { beacons: [], errors: [], enabled: true };
+  if (existsSync(config.beacons_file)) {
+    try {
+      specs = compileBeacons(parseYaml(await readFile(config.beacons_file, "utf8"), config.beacons_file));
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, "beacons file not loaded");
+    }
+    for (const e of specs.errors) log.error({ err: e.message }, "beacon skipped");
+  }
+  return createBeaconScheduler({ agentId: config.id, beacons: specs.beacons, sink, deps: { serviceManager, isBusy: () => executor.isBusy() }, log: log.child({ component: "beacons" }), enabled: specs.enabled });
+}
+
+async function watchReconnects(conn: Connection, sink: BufferedSink): Promise<void> {
+  for await (const s of conn.nc.status()) if (s.type === "reconnect") void sink.flush();
+}
+
+function moduleContextFor(config: AgentConfig, log: Logger, sink: BufferedSink, serviceManager: ReturnType<typeof createServiceManager>, executor: Executor) {
+  return {
+    config,
+    logger: log,
+    emit: sink,
+    serviceManager,
+    signal: new AbortController().signal,
+    job: { jid: "startup", fun: "grains.items", arg: [], kwarg: {}, tgt: config.id, tgt_type: "list", timeout: 30, expires: new Date(Date.now() + 60_000).toISOString(), user: "agent" },
+    listFunctions: () => executor.listFunctions(),
+    setRetcode: () => undefined,
+  };
+}

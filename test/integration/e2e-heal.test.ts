@@ -1,0 +1,129 @@
+/**
+ * End to end with real processes: nats-server, `reactor serve`, `reactor agent`, and a small HTTP
+ * service managed by per-service commands. The service beacon sees the service die, the reactor
+ * matches Salt's restart example, the agent restarts it: no human action.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { natsForTests, freePort } from "../helpers/nats-server.js";
+import { runCli, startCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEMO = [join(here, "../fixtures/agent/demo-web.mjs"), join(here, "../../../test/fixtures/agent/demo-web.mjs")].find((p) => existsSync(p))!;
+
+async function answers(port: number): Promise<string | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    return r.ok ? await r.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe("end to end: a killed service comes back by itself", () => {
+  let nats: Awaited<ReturnType<typeof natsForTests>>;
+  let dir: string;
+  let port: number;
+  let pidfile: string;
+  const procs: ReturnType<typeof startCli>[] = [];
+
+  before(async () => {
+    nats = await natsForTests();
+    dir = await mkdtemp(join(tmpdir(), "nr-e2e-"));
+    port = await freePort();
+    pidfile = join(dir, "demo-web.pid");
+    await mkdir(join(dir, "reactors"));
+    await writeFile(join(dir, "reactor.yaml"), ["reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", ""].join("\n"));
+    await writeFile(
+      join(dir, "reactors/restart.sls"),
+      [
+        "{% if data['service_name'] is defined and data[data['service_name']]['running'] == False %}",
+        "restart_{{ data['service_name'] }}:",
+        "  local.service.restart:",
+        "    - tgt: {{ data['id'] }}",
+        "    - args:",
+        "      - name: {{ data['service_name'] }}",
+        "{% endif %}",
+        "",
+      ].join("\n"),
+    );
+    await writeFile(join(dir, "reactors/ping.sls"), "ping:\n  local.test.ping:\n    - tgt: 'web*'\n");
+    const check = `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+    await writeFile(
+      join(dir, "agent.yaml"),
+      JSON.stringify({
+        id: "web1.example.com",
+        state_dir: join(dir, "state"),
+        services: {
+          "demo-web": {
+            check: [process.execPath, "-e", check],
+            start: [process.execPath, DEMO, "--port", String(port), "--pidfile", pidfile],
+            stop: ["sh", "-c", `kill $(cat ${pidfile})`],
+          },
+        },
+      }),
+    );
+    await writeFile(join(dir, "beacons.yaml"), "beacons:\n  service:\n    - services:\n        demo-web:\n          onchangeonly: true\n    - interval: 1\n");
+    const env = { NATS_URL: nats.url, REACTOR_LOG_LEVEL: "warn" };
+    procs.push(startCli(["serve", "-c", join(dir, "reactor.yaml")], env));
+    procs.push(startCli(["agent", "-c", join(dir, "agent.yaml")], env));
+  });
+
+  after(async () => {
+    for (const p of procs) p.child.kill("SIGTERM");
+    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once("exit", r)))));
+    try {
+      process.kill(Number((await readFile(pidfile, "utf8")).trim()));
+    } catch {
+      /* not running */
+    }
+    await nats.stop();
+  });
+
+  it("runs a job from a reaction and returns Salt's job return", async () => {
+    const watcher = startCli(["event", "watch", "salt/job/*/ret/*", "--json"], { NATS_URL: nats.url });
+    try {
+      await waitFor(async () => {
+        await runCli(["event", "send", "myco/ping", "{}"], { NATS_URL: nats.url });
+        return watcher.out().includes('"fun":"test.ping"');
+      }, { what: `a test.ping return (agent stderr: ${procs[1]!.err()})`, timeoutMs: 30_000, intervalMs: 1000 });
+      const ret = JSON.parse(watcher.out().split("\n").find((l) => l.includes('"fun":"test.ping"'))!) as { tag: string; data: Record<string, unknown> };
+      assert.match(ret.tag, /^salt\/job\/\d{20}_[0-9a-f]{12}\/ret\/web1\.example\.com$/);
+      assert.equal(ret.data["return"], true);
+      assert.equal(ret.data["success"], true);
+      assert.equal(ret.data["retcode"], 0);
+      assert.equal(ret.data["id"], "web1.example.com");
+    } finally {
+      watcher.child.kill("SIGINT");
+    }
+  });
+
+  it("restarts the service after it is killed", async () => {
+    // The service is not running at first: the beacon reports it down and the reactor starts it.
+    // Once the beacon has reported it running (onchangeonly: one event per change), kill it.
+    const beacon = startCli(["event", "watch", "salt/beacon/*/service/*", "--json", "--all"], { NATS_URL: nats.url });
+    try {
+      const runningEvents = () => beacon.out().split("\n").filter((l) => l.includes('"running":true')).length;
+      await waitFor(() => runningEvents() >= 1, { what: `beacon reports demo-web running (agent: ${procs[1]!.err().slice(-1500)})`, timeoutMs: 30_000 });
+      const first = await waitFor(() => answers(port), { what: "demo-web up" });
+      const pid = Number((await readFile(pidfile, "utf8")).trim());
+      assert.equal(first.trim(), `ok ${pid}`);
+      process.kill(pid, "SIGKILL");
+      const again = await waitFor(async () => {
+        const a = await answers(port);
+        return a && a !== first ? a : undefined;
+      }, { what: `demo-web restarted (agent: ${procs[1]!.err().slice(-1500)}; service: ${procs[0]!.err().slice(-1500)})`, timeoutMs: 30_000, intervalMs: 200 });
+      assert.match(again, /^ok \d+/);
+      await waitFor(() => runningEvents() >= 2, { what: "the beacon's second running event" });
+      assert.ok(beacon.out().includes('"running":false'), "the beacon reported the service down");
+    } finally {
+      beacon.child.kill("SIGINT");
+    }
+  });
+});
