@@ -41,7 +41,7 @@ for (const [pkg, home] of wrapped) {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "**/*.mjs", "**/*.cjs"] },
+  { ignores: ["dist/**", "node_modules/**", ".tmp/**", "**/*.mjs", "**/*.cjs"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
