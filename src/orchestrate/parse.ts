@@ -29,6 +29,11 @@ export function parseOrchestration(value: unknown, file: string, sls: string): C
   for (const [id, body] of Object.entries(value)) {
     if (id.startsWith("__") || id === "include" || id === "extend") continue;
     const fail: Fail = (field, reason) => errors.push(new ConfigError({ file, path: field ? `${id}.${field}` : id }, reason));
+    if (typeof body === "string" && body.includes(".")) {
+      const chunk = parseStep(id, body, [], sls, (f, r) => fail(f ? `${body}.${f}` : body, r));
+      if (chunk) chunks.push(chunk);
+      continue;
+    }
     if (!isMap(body)) {
       fail("", `must be a map of \`state.function\` to its arguments, got ${typeName(body)}`);
       continue;
@@ -161,8 +166,8 @@ function testSpec(fun: TestStep["fun"], fields: Fields, fail: Fail): StepSpec | 
   return {
     kind: "test",
     fun,
-    changes: (configurable && bool(fields, "changes", fail)) ?? defaults.changes,
-    result: (configurable && bool(fields, "result", fail)) ?? defaults.result,
+    changes: (configurable ? bool(fields, "changes", fail) : undefined) ?? defaults.changes,
+    result: (configurable ? bool(fields, "result", fail) : undefined) ?? defaults.result,
     ...(comment !== undefined ? { comment } : {}),
     ...(warnings ? { warnings } : {}),
   };
