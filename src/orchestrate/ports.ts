@@ -4,6 +4,7 @@
  */
 import type { JobReturn } from "../core/job.js";
 import type { TargetType } from "../core/reaction.js";
+import type { StepResult } from "../core/requisites/index.js";
 
 /** One call of a function on agents. */
 export interface FunctionCall {
@@ -53,7 +54,7 @@ export interface RunSummary {
   readonly finishedAt: number;
   readonly retcode: number;
   /** Results by state tag, Salt's shape. */
-  readonly results: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly results: Readonly<Record<string, StepResult>>;
   /** Tags of steps that did not run because a failhard step failed. */
   readonly notRun: readonly string[];
 }
