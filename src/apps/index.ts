@@ -10,3 +10,5 @@ export { startAgent } from "./agent.js";
 export type { AgentOptions, AgentHandle } from "./agent.js";
 export { openBufferedSink } from "./agent-sink.js";
 export type { BufferedSink, BufferedSinkOptions } from "./agent-sink.js";
+export { runRemote, parseCliArgs } from "./remote.js";
+export type { RemoteCall, RemoteResult } from "./remote.js";

@@ -7,6 +7,7 @@ import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerServe } from "./commands/serve.js";
 import { registerAgent } from "./commands/agent.js";
+import { registerRun } from "./commands/run.js";
 import { registerMine } from "./commands/mine.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -21,6 +22,7 @@ registerTest(program);
 registerValidate(program);
 registerServe(program);
 registerAgent(program);
+registerRun(program);
 registerMine(program);
 
 await program.parseAsync(process.argv);

@@ -104,6 +104,23 @@ describe("end to end: a killed service comes back by itself", () => {
     }
   });
 
+  it("runs functions on agents from the CLI like `salt TGT FUN ARGS`", async () => {
+    const env = { NATS_URL: nats.url };
+    const echo = await waitFor(async () => {
+      const r = await runCli(["run", "web*", "test.echo", "hello world", "--json"], env);
+      return r.code === 0 ? r : undefined;
+    }, { what: "reactor run test.echo", timeoutMs: 30_000, intervalMs: 500 });
+    assert.deepEqual(JSON.parse(echo.stdout), { "web1.example.com": "hello world" });
+    const cmd = await runCli(["run", "web1.example.com", "cmd.run", "echo a; echo b", "python_shell=True", "--json"], env);
+    assert.equal(cmd.code, 0, cmd.stderr);
+    assert.deepEqual(JSON.parse(cmd.stdout), { "web1.example.com": "a\nb" });
+    const failing = await runCli(["run", "web*", "cmd.run", "false"], env);
+    assert.equal(failing.code, 1);
+    const none = await runCli(["run", "db*", "test.ping"], env);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no agent matched the target "db\*" \(glob\)/);
+  });
+
   it("restarts the service after it is killed", async () => {
     // The service is not running at first: the beacon reports it down and the reactor starts it.
     // Once the beacon has reported it running (onchangeonly: one event per change), kill it.

@@ -2,6 +2,8 @@ import { strict as assert } from "node:assert";
 import { connect } from "net";
 import { after, before, describe, it } from "node:test";
 import { startCluster, startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { dockerUnavailableReason, startNatsContainer } from "../helpers/nats-container.js";
+import { openConnection } from "../../src/bus/index.js";
 
 function tcpReachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -52,6 +54,22 @@ describe("test harness: 3-node cluster", () => {
       for (const s of cluster.servers) assert.equal(await tcpReachable(s.port), true);
     } finally {
       await cluster.stop();
+    }
+  });
+});
+
+describe("test harness: nats-server in a container (testcontainers)", () => {
+  // Skipped, with the reason printed, where no Docker engine runs (this machine and CI have only the
+  // docker client); the nats-server binary above is what CI uses.
+  const reason = dockerUnavailableReason();
+  it("runs a JetStream server the bus can use", { skip: reason ?? false }, async () => {
+    const nats = await startNatsContainer();
+    try {
+      const conn = await openConnection({ servers: [nats.url] });
+      assert.ok(conn.serverVersion.startsWith("2."));
+      await conn.close();
+    } finally {
+      await nats.stop();
     }
   });
 });
