@@ -8,3 +8,5 @@ export { compileServiceConfig, loadServiceConfig, LOG_LEVELS, SERVICE_CONFIG_KEY
 export type { ServiceConfig, LogLevel } from "./reactor-config.js";
 export type { ReactorMapEntry, SlsFile, SlsRef, Throttle } from "./reactor-map.js";
 export { parseSize, didYouMean } from "./reactor-checks.js";
+export { compileHttpConfig, parseListen, HMAC_ALGORITHMS, MIN_SECRET_LENGTH } from "./http-config.js";
+export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from "./http-config.js";

@@ -28,6 +28,7 @@ export const ErrorCode = {
   Keys: "E_KEYS",
   Requisite: "E_REQUISITE",
   Orchestration: "E_ORCHESTRATE",
+  Netapi: "E_NETAPI",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -252,5 +253,16 @@ export class RequisiteCycleError extends ReactorError {
 export class OrchestrationError extends ReactorError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.Orchestration, message, options);
+  }
+}
+
+/** An HTTP request to the netapi (webhooks, event stream) that is refused; `status` is the HTTP status. */
+export class NetapiError extends ReactorError {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(ErrorCode.Netapi, message);
   }
 }
