@@ -12,3 +12,6 @@ export { openBufferedSink } from "./agent-sink.js";
 export type { BufferedSink, BufferedSinkOptions } from "./agent-sink.js";
 export { runRemote, parseCliArgs } from "./remote.js";
 export type { RemoteCall, RemoteResult } from "./remote.js";
+export { createOrchestratePorts } from "./orchestrate-ports.js";
+export type { OrchestratePortsDeps } from "./orchestrate-ports.js";
+export { orchestrateRunner, resolveMods } from "./orchestrate-runner.js";

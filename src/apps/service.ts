@@ -22,6 +22,9 @@ import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPo
 import { resolveServers } from "./client.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
+import { createOrchestratePorts } from "./orchestrate-ports.js";
+import { orchestrateRunner } from "./orchestrate-runner.js";
+import type { OrchestratePorts } from "../orchestrate/index.js";
 
 /** Options of the service process. */
 export interface ServiceOptions {
@@ -76,12 +79,39 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const emit = async (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => {
     await publisher.publish(createEvent({ tag, data, id, source: "reactor", causationId: cause.id, depth: cause.depth + 1 }));
   };
+  const runners: Record<string, ServiceFunction> = { ...builtinRunners(emit), ...opts.runners };
+  const wheel: Record<string, ServiceFunction> = { ...opts.wheel };
+  const background = new Set<Promise<unknown>>();
+  let orchPorts: Promise<OrchestratePorts> | undefined;
+  const callTable = (table: Record<string, ServiceFunction>) => async (fun: string, kwarg: Readonly<Record<string, unknown>>) => {
+    const fn = Object.hasOwn(table, fun) ? table[fun] : undefined;
+    if (!fn) throw new Error(`'${fun}' is not available`);
+    const cause = createEvent({ tag: "reactor/orchestrate/call", source: "reactor" });
+    return fn(kwarg, { jid: `orch-${Date.now()}`, event: cause, arg: [] });
+  };
+  runners["state.orchestrate"] = orchestrateRunner({
+    configFile: opts.configPath,
+    log: log.child({ component: "orchestrate" }),
+    runs: background,
+    ports: () =>
+      (orchPorts ??= createOrchestratePorts({
+        conn,
+        publisher,
+        streamName: settings.name,
+        maxEventBytes: settings.maxEventBytes,
+        minions,
+        user: "reactor",
+        replicas,
+        runner: callTable(runners),
+        wheel: callTable(wheel),
+      })),
+  });
   const ports: DispatchPorts = {
     resolveTargets: async (tgt, tgtType) => minions.resolve(tgt, tgtType),
     publishJob: async (agentId, job) => void (await publishJob(conn, agentId, job)),
     emit: (tag, data, o) => emit(tag, data, o.id, o.cause),
-    runners: { ...builtinRunners(emit), ...opts.runners },
-    wheel: { ...opts.wheel },
+    runners,
+    wheel,
   };
   const engine = new ReactorEngine(engineConfig(config), {
     ledger,
@@ -122,6 +152,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
         const steps: [string, () => Promise<unknown>][] = [
           ["consumer", () => stream.stop()],
           ["in-flight events", () => loop],
+          ["orchestration runs", () => Promise.allSettled([...background])],
           ["minions watch", async () => minions.stop()],
           ["connection", () => conn.close()],
         ];

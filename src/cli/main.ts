@@ -8,6 +8,8 @@ import { registerValidate } from "./commands/validate.js";
 import { registerServe } from "./commands/serve.js";
 import { registerAgent } from "./commands/agent.js";
 import { registerRun } from "./commands/run.js";
+import { registerOrchestrate } from "./commands/orchestrate.js";
+import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -23,6 +25,7 @@ registerValidate(program);
 registerServe(program);
 registerAgent(program);
 registerRun(program);
+registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 
 await program.parseAsync(process.argv);

@@ -5,8 +5,13 @@
  */
 import { errorMessage, type JobRequest, type Reaction, type ReactorEvent } from "../core/index.js";
 
-/** A function run on the service (runner or wheel). */
-export type ServiceFunction = (kwarg: Readonly<Record<string, unknown>>, ctx: ServiceCallContext) => Promise<unknown>;
+/**
+ * A function run on the service (runner or wheel). One that sets `ownRunEvents` publishes its own
+ * `salt/run/<jid>/new|ret` (a long orchestration reports its real result when it ends).
+ */
+export type ServiceFunction = ((kwarg: Readonly<Record<string, unknown>>, ctx: ServiceCallContext) => Promise<unknown>) & {
+  readonly ownRunEvents?: boolean;
+};
 
 /** What a service function knows of its call. */
 export interface ServiceCallContext {
@@ -92,7 +97,8 @@ async function callService(
   const client = kind === "run" ? "runner" : "wheel";
   if (!fn) return { ok: false, error: `'${r.fun}' is not available as a ${client} function (available: ${Object.keys(table).sort().join(", ")})` };
   const base = { fun: `${client}.${r.fun}`, fun_args: [r.kwarg], jid, user: "reactor" };
-  await ports.emit(`salt/${kind}/${jid}/new`, base, { id: `${jid}/new`, cause: event });
+  const events = fn.ownRunEvents !== true;
+  if (events) await ports.emit(`salt/${kind}/${jid}/new`, base, { id: `${jid}/new`, cause: event });
   let result: unknown;
   let error: string | undefined;
   try {
@@ -100,10 +106,12 @@ async function callService(
   } catch (err) {
     error = errorMessage(err);
   }
-  await ports.emit(`salt/${kind}/${jid}/ret`, { ...base, return: error ?? result ?? null, success: error === undefined }, {
-    id: `${jid}/ret`,
-    cause: event,
-  });
+  if (events || error !== undefined) {
+    await ports.emit(`salt/${kind}/${jid}/ret`, { ...base, return: error ?? result ?? null, success: error === undefined }, {
+      id: `${jid}/ret`,
+      cause: event,
+    });
+  }
   return error === undefined ? { ok: true, result } : { ok: false, error };
 }
 

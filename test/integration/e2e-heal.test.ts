@@ -39,7 +39,24 @@ describe("end to end: a killed service comes back by itself", () => {
     port = await freePort();
     pidfile = join(dir, "demo-web.pid");
     await mkdir(join(dir, "reactors"));
-    await writeFile(join(dir, "reactor.yaml"), ["reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", ""].join("\n"));
+    await writeFile(join(dir, "reactor.yaml"), ["reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", "  - 'salt/netapi/hook/deploy':", "    - reactors/deploy.sls", ""].join("\n"));
+    await mkdir(join(dir, "orch"));
+    await writeFile(join(dir, "reactors/deploy.sls"), "deploy:\n  runner.state.orchestrate:\n    - args:\n      - mods: orch/deploy.sls\n      - pillar: { target: {{ data['body']['host'] | json }} }\n");
+    await writeFile(
+      join(dir, "orch/deploy.sls"),
+      [
+        "say_hello:",
+        "  salt.function:",
+        "    - name: test.echo",
+        "    - tgt: {{ pillar['target'] }}",
+        "    - arg: [ deployed ]",
+        "announce:",
+        "  test.succeed_with_changes:",
+        "    - require:",
+        "      - salt: say_hello",
+        "",
+      ].join("\n"),
+    );
     await writeFile(
       join(dir, "reactors/restart.sls"),
       [
@@ -119,6 +136,32 @@ describe("end to end: a killed service comes back by itself", () => {
     const none = await runCli(["run", "db*", "test.ping"], env);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no agent matched the target "db\*" \(glob\)/);
+  });
+
+  it("runs an orchestration started by a webhook-style event, and from the CLI", async () => {
+    const env = { NATS_URL: nats.url };
+    const watcher = startCli(["event", "watch", "salt/run/*/ret", "--json"], env);
+    try {
+      await waitFor(async () => {
+        await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ body: { host: "web1.example.com" } })], env);
+        return watcher.out().includes("salt/run/");
+      }, { what: `an orchestration return (service: ${procs[0]!.err().slice(-1500)})`, timeoutMs: 30_000, intervalMs: 2000 });
+      const rets = watcher.out().split("\n").filter((l) => l.includes("salt/run/"));
+      assert.equal(rets.length, 1, "one return per run");
+      const ret = JSON.parse(rets[0]!) as { data: { success: boolean; return: { retcode: number; data: Record<string, Record<string, { result: boolean }>> } } };
+      assert.equal(ret.data.success, true, JSON.stringify(ret.data));
+      assert.equal(ret.data.return.retcode, 0);
+      assert.deepEqual(Object.values(ret.data.return.data["reactor_master"]!).map((r) => r.result), [true, true]);
+    } finally {
+      watcher.child.kill("SIGINT");
+    }
+    const cli = await runCli(["orchestrate", join(dir, "orch/deploy.sls"), "--pillar", '{"target":"web1.example.com"}', "--json"], env);
+    assert.equal(cli.code, 0, cli.stderr + cli.stdout);
+    const out = JSON.parse(cli.stdout) as { retcode: number; data: Record<string, Record<string, { result: boolean; changes: unknown }>> };
+    assert.equal(out.retcode, 0);
+    const steps = Object.values(out.data["reactor_master"]!);
+    assert.equal(steps.length, 2);
+    assert.ok(steps.every((st) => st.result === true));
   });
 
   it("restarts the service after it is killed", async () => {
