@@ -7,11 +7,11 @@
  * - With `NATS_URL` set, `natsForTests()` uses that server instead of starting one.
  * Stop a server by PID with `stop()`; `restart()` brings it back on the same ports and store.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { launchNatsServer } from "../../src/apps/nats-launcher.js";
 
 export interface NatsServer {
   /** Client URL, `nats://127.0.0.1:PORT`. */
@@ -39,7 +39,6 @@ export interface StartOptions {
   bin?: string;
 }
 
-const START_TIMEOUT_MS = 15_000;
 
 /** A free loopback TCP port (the OS picks; closed before return). */
 export async function freePort(): Promise<number> {
@@ -55,120 +54,45 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts one JetStream-enabled nats-server on loopback. */
+/** Starts one JetStream-enabled nats-server on loopback (src/apps/nats-launcher does the work). */
 export async function startNatsServer(opts: StartOptions = {}): Promise<NatsServer> {
   const storeDir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), "nr-nats-")));
-  const portsDir = await mkdtemp(join(tmpdir(), "nr-ports-"));
   let port = opts.port ?? -1;
-  let proc: ChildProcess | undefined;
-  const confPath = join(portsDir, "server.conf");
-
-  const writeConf = async () => {
-    const lines = [
-      `listen: "127.0.0.1:${port}"`,
-      `ports_file_dir: "${portsDir}"`,
-      `jetstream { store_dir: "${join(storeDir, "js")}", max_memory_store: 256MB, max_file_store: 4GB }`,
-      `max_payload: 8MB`,
-    ];
-    if (opts.cluster) {
-      const c = opts.cluster;
-      lines.push(
-        `server_name: "${c.serverName}"`,
-        `cluster { name: "${c.name}", listen: "127.0.0.1:${c.port}", routes: [${c.routes
-          .map((p) => `"nats-route://127.0.0.1:${p}"`)
-          .join(", ")}] }`,
-      );
-    }
-    if (opts.config) lines.push(opts.config);
-    await writeFile(confPath, lines.join("\n") + "\n");
+  const clusterConf = () => {
+    const c = opts.cluster;
+    if (!c) return "";
+    const routes = c.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+    return `server_name: "${c.serverName}"\ncluster { name: "${c.name}", listen: "127.0.0.1:${c.port}", routes: [${routes}] }`;
   };
-
-  const launch = async (): Promise<void> => {
-    await writeConf();
-    for (const f of await readdir(portsDir)) if (f.endsWith(".ports")) await rm(join(portsDir, f), { force: true });
-    let output = "";
-    const child = spawn(opts.bin ?? process.env.NATS_SERVER_BIN ?? "nats-server", ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
-    proc = child;
-    child.stdout?.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-8000)));
-    child.stderr?.on("data", (b: Buffer) => (output = (output + b.toString()).slice(-8000)));
-    const exited = new Promise<never>((_, reject) => {
-      child.once("error", (err: NodeJS.ErrnoException) => {
-        reject(
-          err.code === "ENOENT"
-            ? new Error(`nats-server not found on PATH (set NATS_SERVER_BIN, or: sudo apt-get install nats-server)`)
-            : err,
-        );
-      });
-      child.once("exit", (code, signal) =>
-        reject(new Error(`nats-server exited during start (code ${code}, signal ${signal}):\n${output}`)),
-      );
-    });
-    exited.catch(() => undefined);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const file = `nats-server_${child.pid}.ports`;
-    for (;;) {
-      const ready = await Promise.race([readPorts(join(portsDir, file)), exited]);
-      if (ready) {
-        port = ready;
-        break;
-      }
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`nats-server did not write its ports file within ${START_TIMEOUT_MS} ms:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    child.removeAllListeners("exit");
-  };
-
-  const waitExit = async (signal: NodeJS.Signals, graceMs: number) => {
-    const child = proc;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    await done;
-    clearTimeout(timer);
-  };
-
-  await launch();
+  const launch = () =>
+    launchNatsServer({ port, storeDir, config: [clusterConf(), opts.config ?? ""].join("\n"), ...(opts.bin ? { bin: opts.bin } : {}) });
+  let server = await launch();
+  port = server.port;
   let stopping: Promise<void> | undefined;
   return {
     get url() {
-      return `nats://127.0.0.1:${port}`;
+      return server.url;
     },
     get port() {
       return port;
     },
     storeDir,
     get pid() {
-      return proc?.pid;
+      return server.process.pid;
     },
     stop(o = {}) {
       stopping ??= (async () => {
-        await waitExit("SIGTERM", 5000);
-        await rm(portsDir, { recursive: true, force: true });
+        await server.stop();
         if (!o.keepStore) await rm(storeDir, { recursive: true, force: true });
       })();
       return stopping;
     },
-    kill: () => waitExit("SIGKILL", 0),
+    kill: () => server.stop("SIGKILL", 0),
     async restart() {
-      await waitExit("SIGTERM", 5000);
-      await launch();
+      await server.stop();
+      server = await launch();
     },
   };
-}
-
-async function readPorts(path: string): Promise<number | undefined> {
-  try {
-    const ports = JSON.parse(await readFile(path, "utf8")) as { nats?: string[] };
-    const url = ports.nats?.[0];
-    const m = url ? /:(\d+)$/.exec(url) : null;
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Three nats-servers forming a JetStream cluster on loopback. */
