@@ -5,10 +5,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Connection } from "../bus/index.js";
+import type { Connection, EventPublisher } from "../bus/index.js";
 import { parseListen, type HttpConfig } from "../config/index.js";
-import { ConfigError, errorMessage, silentLogger, type EventSink, type Logger } from "../core/index.js";
-import { busWatcher, createEventStreamHandler, createHookHandler, sendJson, type RequestHandler } from "../netapi/index.js";
+import { ConfigError, createEvent, errorMessage, silentLogger, type EventSink, type Logger } from "../core/index.js";
+import { busWatcher, createEventStreamHandler, createHookHandler, sendJson, type EventWatcher, type RequestHandler } from "../netapi/index.js";
 import { consumerLag, createServiceMetrics, type ConsumerLag, type MetricsSource, type ServiceMetrics } from "./metrics.js";
 
 /** The answer of a health check. */
@@ -158,6 +158,8 @@ export interface ServiceHttpOptions {
   readonly http?: HttpConfig;
   /** `metrics.listen`; absent = no metrics and health listener. */
   readonly metricsListen?: string;
+  /** How the event stream watches the bus. Default: an ordered consumer per client (busWatcher). */
+  readonly watch?: EventWatcher;
   readonly log?: Logger;
 }
 
@@ -179,7 +181,7 @@ export async function startServiceHttp(o: ServiceHttpOptions): Promise<ServiceHt
   const web = o.http
     ? {
         hooks: createHookHandler(o.http, { sink: o.sink, log }),
-        events: createEventStreamHandler({ tokens: o.http.tokens, watch: busWatcher(o.conn, o.stream, o.maxEventBytes, log), heartbeatMs: o.http.heartbeat * 1000, log }),
+        events: createEventStreamHandler({ tokens: o.http.tokens, watch: o.watch ?? busWatcher(o.conn, o.stream, o.maxEventBytes, log), heartbeatMs: o.http.heartbeat * 1000, log }),
       }
     : undefined;
   const ops = metrics ? { metrics, health: serviceHealth(o.conn, lag) } : undefined;
@@ -205,4 +207,15 @@ export async function startServiceHttp(o: ServiceHttpOptions): Promise<ServiceHt
 /** Serves an agent's metrics (and a trivial health check) on `listen`. */
 export function startAgentMetricsServer(listen: string, metrics: MetricsSource, log?: Logger): Promise<HttpServer> {
   return startHttpServer({ listen, metrics, health: async () => ({ status: 200, body: { status: "ok" } }), ...(log ? { log } : {}) });
+}
+
+/** An EventSink over a publisher: events created with `source` (default `netapi`), resolved once stored. */
+export function publisherSink(publisher: EventPublisher, source = "netapi"): EventSink {
+  return {
+    async emit(tag, data, o = {}) {
+      const event = createEvent({ tag, data, source, ...o });
+      await publisher.publish(event);
+      return event;
+    },
+  };
 }
