@@ -10,3 +10,4 @@ export type { ReactorMapEntry, SlsFile, SlsRef, Throttle } from "./reactor-map.j
 export { parseSize, didYouMean } from "./reactor-checks.js";
 export { compileHttpConfig, parseListen, HMAC_ALGORITHMS, MIN_SECRET_LENGTH } from "./http-config.js";
 export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from "./http-config.js";
+export { checkSchema, assertSchema, loadSchema, schemasDir, SCHEMA_NAMES, type SchemaName } from "./schema-check.js";
