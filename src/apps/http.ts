@@ -7,9 +7,29 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Connection, EventPublisher } from "../bus/index.js";
 import { parseListen, type HttpConfig } from "../config/index.js";
-import { ConfigError, createEvent, errorMessage, silentLogger, type EventSink, type Logger } from "../core/index.js";
-import { busWatcher, createEventStreamHandler, createHookHandler, sendJson, type EventWatcher, type RequestHandler } from "../netapi/index.js";
-import { consumerLag, createServiceMetrics, type ConsumerLag, type MetricsSource, type ServiceMetrics } from "./metrics.js";
+import {
+  ConfigError,
+  createEvent,
+  errorMessage,
+  silentLogger,
+  type EventSink,
+  type Logger,
+} from "../core/index.js";
+import {
+  busWatcher,
+  createEventStreamHandler,
+  createHookHandler,
+  sendJson,
+  type EventWatcher,
+  type RequestHandler,
+} from "../netapi/index.js";
+import {
+  consumerLag,
+  createServiceMetrics,
+  type ConsumerLag,
+  type MetricsSource,
+  type ServiceMetrics,
+} from "./metrics.js";
 
 /** The answer of a health check. */
 export interface Health {
@@ -42,7 +62,11 @@ export interface HttpServer {
 /** Starts one listener. */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const addr = parseListen(opts.listen);
-  if (!addr) throw new ConfigError({ file: "<http>" }, `listen address must be host:port, got ${JSON.stringify(opts.listen)}`);
+  if (!addr)
+    throw new ConfigError(
+      { file: "<http>" },
+      `listen address must be host:port, got ${JSON.stringify(opts.listen)}`,
+    );
   const log = opts.log ?? silentLogger;
   const server = createServer((req, res) => {
     const route = routeOf(req);
@@ -91,8 +115,14 @@ function routeOf(req: IncomingMessage): Route {
   return "other";
 }
 
-async function dispatch(route: Route, req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions): Promise<void> {
-  const notFound = () => sendJson(res, 404, { error: `no route for ${(req.url ?? "/").split("?")[0]!.slice(0, 200)}` });
+async function dispatch(
+  route: Route,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: HttpServerOptions,
+): Promise<void> {
+  const notFound = () =>
+    sendJson(res, 404, { error: `no route for ${(req.url ?? "/").split("?")[0]!.slice(0, 200)}` });
   const getOnly = () => {
     if (req.method === "GET" || req.method === "HEAD") return true;
     sendJson(res, 405, { error: `method ${req.method ?? ""} is not allowed; use GET` }, { allow: "GET" });
@@ -117,9 +147,14 @@ async function dispatch(route: Route, req: IncomingMessage, res: ServerResponse,
 }
 
 /** The service's health: NATS answers a round trip, and the consumer's lag when it can be read. */
-export function serviceHealth(conn: Connection, lag: () => Promise<ConsumerLag>, timeoutMs = 2000): () => Promise<Health> {
+export function serviceHealth(
+  conn: Connection,
+  lag: () => Promise<ConsumerLag>,
+  timeoutMs = 2000,
+): () => Promise<Health> {
   return async () => {
-    if (conn.nc.isClosed()) return { status: 503, body: { status: "unavailable", nats: "closed", consumer: "unknown" } };
+    if (conn.nc.isClosed())
+      return { status: 503, body: { status: "unavailable", nats: "closed", consumer: "unknown" } };
     try {
       await withTimeout(conn.nc.rtt(), timeoutMs);
     } catch {
@@ -177,20 +212,32 @@ export interface ServiceHttp {
 export async function startServiceHttp(o: ServiceHttpOptions): Promise<ServiceHttp> {
   const log = (o.log ?? silentLogger).child({ component: "http" });
   const lag = consumerLag(o.conn, o.stream, o.durable);
-  const metrics = o.metricsListen !== undefined ? createServiceMetrics({ counters: o.counters, lag }) : undefined;
+  const metrics =
+    o.metricsListen !== undefined ? createServiceMetrics({ counters: o.counters, lag }) : undefined;
   const web = o.http
     ? {
         hooks: createHookHandler(o.http, { sink: o.sink, log }),
-        events: createEventStreamHandler({ tokens: o.http.tokens, watch: o.watch ?? busWatcher(o.conn, o.stream, o.maxEventBytes, log), heartbeatMs: o.http.heartbeat * 1000, log }),
+        events: createEventStreamHandler({
+          tokens: o.http.tokens,
+          watch: o.watch ?? busWatcher(o.conn, o.stream, o.maxEventBytes, log),
+          heartbeatMs: o.http.heartbeat * 1000,
+          log,
+        }),
       }
     : undefined;
   const ops = metrics ? { metrics, health: serviceHealth(o.conn, lag) } : undefined;
   const servers: HttpServer[] = [];
   try {
     const same = o.http && o.metricsListen !== undefined && o.http.listen === o.metricsListen;
-    const httpServer = web ? await startHttpServer({ listen: o.http!.listen, log, ...web, ...(same ? ops : {}) }) : undefined;
+    const httpServer = web
+      ? await startHttpServer({ listen: o.http!.listen, log, ...web, ...(same ? ops : {}) })
+      : undefined;
     if (httpServer) servers.push(httpServer);
-    const metricsServer = same ? httpServer : ops ? await startHttpServer({ listen: o.metricsListen!, log, ...ops }) : undefined;
+    const metricsServer = same
+      ? httpServer
+      : ops
+        ? await startHttpServer({ listen: o.metricsListen!, log, ...ops })
+        : undefined;
     if (metricsServer && !same) servers.push(metricsServer);
     return {
       ...(metrics ? { metrics } : {}),
@@ -205,8 +252,17 @@ export async function startServiceHttp(o: ServiceHttpOptions): Promise<ServiceHt
 }
 
 /** Serves an agent's metrics (and a trivial health check) on `listen`. */
-export function startAgentMetricsServer(listen: string, metrics: MetricsSource, log?: Logger): Promise<HttpServer> {
-  return startHttpServer({ listen, metrics, health: async () => ({ status: 200, body: { status: "ok" } }), ...(log ? { log } : {}) });
+export function startAgentMetricsServer(
+  listen: string,
+  metrics: MetricsSource,
+  log?: Logger,
+): Promise<HttpServer> {
+  return startHttpServer({
+    listen,
+    metrics,
+    health: async () => ({ status: 200, body: { status: "ok" } }),
+    ...(log ? { log } : {}),
+  });
 }
 
 /** An EventSink over a publisher: events created with `source` (default `netapi`), resolved once stored. */

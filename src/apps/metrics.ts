@@ -57,10 +57,18 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
     });
   counter("reactor_events_received_total", "Events the engine received.", "received");
   counter("reactor_events_matched_total", "Events that matched at least one reactor map entry.", "matched");
-  counter("reactor_events_rejected_total", "Events rejected by the verifier (signature, key state, namespace).", "rejected");
+  counter(
+    "reactor_events_rejected_total",
+    "Events rejected by the verifier (signature, key state, namespace).",
+    "rejected",
+  );
   counter("reactor_render_errors_total", "Reactor files that failed to render for an event.", "renderErrors");
   counter("reactor_reactions_throttled_total", "Reactions dropped by a throttle.", "throttled");
-  counter("reactor_reactions_duplicate_total", "Reactions skipped because the ledger had already done them.", "duplicates");
+  counter(
+    "reactor_reactions_duplicate_total",
+    "Reactions skipped because the ledger had already done them.",
+    "duplicates",
+  );
   new Counter({
     name: "reactor_reactions_total",
     help: "Reactions by result (dispatched or failed).",
@@ -106,7 +114,11 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
 }
 
 function lagGauges(registry: Registry, lag: () => Promise<ConsumerLag>, timeoutMs: number): void {
-  const errors = new Counter({ name: "reactor_consumer_lag_errors_total", help: "Scrapes that could not read the consumer's lag.", registers: [registry] });
+  const errors = new Counter({
+    name: "reactor_consumer_lag_errors_total",
+    help: "Scrapes that could not read the consumer's lag.",
+    registers: [registry],
+  });
   let pending: Promise<ConsumerLag | undefined> | undefined;
   // One server round trip per scrape, shared by the three gauges.
   const once = () => {
@@ -129,9 +141,21 @@ function lagGauges(registry: Registry, lag: () => Promise<ConsumerLag>, timeoutM
         if (l) this.set(pick(l));
       },
     });
-  gauge("reactor_consumer_pending_messages", "Messages of the stream not yet delivered to the durable consumer.", (l) => l.pending);
-  gauge("reactor_consumer_ack_pending_messages", "Messages delivered to the service and not yet acknowledged.", (l) => l.ackPending);
-  gauge("reactor_consumer_lag_messages", "Consumer lag: pending plus ack pending.", (l) => l.pending + l.ackPending);
+  gauge(
+    "reactor_consumer_pending_messages",
+    "Messages of the stream not yet delivered to the durable consumer.",
+    (l) => l.pending,
+  );
+  gauge(
+    "reactor_consumer_ack_pending_messages",
+    "Messages delivered to the service and not yet acknowledged.",
+    (l) => l.ackPending,
+  );
+  gauge(
+    "reactor_consumer_lag_messages",
+    "Consumer lag: pending plus ack pending.",
+    (l) => l.pending + l.ackPending,
+  );
 }
 
 /** Reads the durable consumer's lag from the server. */
@@ -162,8 +186,18 @@ export interface AgentMetrics extends MetricsSource {
 export function createAgentMetrics(): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const runs = new Counter({ name: "reactor_agent_beacon_runs_total", help: "Beacon runs by beacon.", labelNames: ["beacon"] as const, registers: [registry] });
-  const errors = new Counter({ name: "reactor_agent_beacon_errors_total", help: "Beacon runs that failed, by beacon.", labelNames: ["beacon"] as const, registers: [registry] });
+  const runs = new Counter({
+    name: "reactor_agent_beacon_runs_total",
+    help: "Beacon runs by beacon.",
+    labelNames: ["beacon"] as const,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "reactor_agent_beacon_errors_total",
+    help: "Beacon runs that failed, by beacon.",
+    labelNames: ["beacon"] as const,
+    registers: [registry],
+  });
   const jobs = new Histogram({
     name: "reactor_agent_job_duration_seconds",
     help: "Job durations by function and result.",

@@ -84,7 +84,8 @@ export function compileHttpConfig(
   if (!isMap(raw)) return { config: undefined, errors: c.errors };
   const listen = c.optStr(h["listen"], [...base, "listen"]);
   if (listen === undefined && !("listen" in raw)) c.fail(base, "needs `listen:` (host:port)");
-  if (listen !== undefined && !parseListen(listen)) c.fail([...base, "listen"], `must be host:port, got ${JSON.stringify(listen)}`);
+  if (listen !== undefined && !parseListen(listen))
+    c.fail([...base, "listen"], `must be host:port, got ${JSON.stringify(listen)}`);
   const rl = c.section(h["rate_limit"], [...base, "rate_limit"], ["per_minute", "burst"]);
   const config: HttpConfig = {
     listen: listen ?? "",
@@ -101,12 +102,23 @@ export function compileHttpConfig(
   return { config: deepFreeze(config), errors: [] };
 }
 
-function hooks(raw: unknown, c: FieldChecker, path: FieldPath, env: Readonly<Record<string, string | undefined>>): HookConfig[] {
+function hooks(
+  raw: unknown,
+  c: FieldChecker,
+  path: FieldPath,
+  env: Readonly<Record<string, string | undefined>>,
+): HookConfig[] {
   const out: HookConfig[] = [];
   for (const [glob, value] of Object.entries(c.section(raw, path, Object.keys(isMap(raw) ? raw : {})))) {
     const p = [...path, glob];
-    if (!/^[A-Za-z0-9._*?[\]!/-]+$/.test(glob) || glob.split("/").some((s) => s === "" || s === "." || s === "..")) {
-      c.fail(p, "is not a valid hook path: segments of letters, digits, `.`, `_`, `-` and glob characters, none empty, `.` or `..`");
+    if (
+      !/^[A-Za-z0-9._*?[\]!/-]+$/.test(glob) ||
+      glob.split("/").some((s) => s === "" || s === "." || s === "..")
+    ) {
+      c.fail(
+        p,
+        "is not a valid hook path: segments of letters, digits, `.`, `_`, `-` and glob characters, none empty, `.` or `..`",
+      );
       continue;
     }
     try {
@@ -117,24 +129,39 @@ function hooks(raw: unknown, c: FieldChecker, path: FieldPath, env: Readonly<Rec
     }
     const h = c.section(value, p, ["token", "hmac"]);
     const token = secret(h["token"], c, [...p, "token"], env);
-    const hmac = h["hmac"] === undefined || h["hmac"] === null ? undefined : hmacSection(h["hmac"], c, [...p, "hmac"], env);
-    if (h["token"] === undefined && h["hmac"] === undefined) c.fail(p, "needs `token:` or `hmac:` (hooks without authentication are not served)");
+    const hmac =
+      h["hmac"] === undefined || h["hmac"] === null
+        ? undefined
+        : hmacSection(h["hmac"], c, [...p, "hmac"], env);
+    if (h["token"] === undefined && h["hmac"] === undefined)
+      c.fail(p, "needs `token:` or `hmac:` (hooks without authentication are not served)");
     out.push({ path: glob, ...(token !== undefined ? { token } : {}), ...(hmac ? { hmac } : {}) });
   }
   return out;
 }
 
-function hmacSection(raw: unknown, c: FieldChecker, p: FieldPath, env: Readonly<Record<string, string | undefined>>): HookConfig["hmac"] {
+function hmacSection(
+  raw: unknown,
+  c: FieldChecker,
+  p: FieldPath,
+  env: Readonly<Record<string, string | undefined>>,
+): HookConfig["hmac"] {
   const m = c.section(raw, p, ["secret", "header", "algorithm"]);
   const s = secret(m["secret"], c, [...p, "secret"], env);
   if (m["secret"] === undefined && isMap(raw)) c.fail(p, "needs `secret:`");
   const header = c.str(m["header"], [...p, "header"], "X-Hub-Signature-256");
-  if (!/^[A-Za-z0-9-]+$/.test(header)) c.fail([...p, "header"], `must be an HTTP header name, got ${JSON.stringify(header)}`);
+  if (!/^[A-Za-z0-9-]+$/.test(header))
+    c.fail([...p, "header"], `must be an HTTP header name, got ${JSON.stringify(header)}`);
   const algorithm = c.oneOf(m["algorithm"], [...p, "algorithm"], HMAC_ALGORITHMS, "sha256");
   return s === undefined ? undefined : { secret: s, header: header.toLowerCase(), algorithm };
 }
 
-function tokens(raw: unknown, c: FieldChecker, path: FieldPath, env: Readonly<Record<string, string | undefined>>): StreamTokenConfig[] {
+function tokens(
+  raw: unknown,
+  c: FieldChecker,
+  path: FieldPath,
+  env: Readonly<Record<string, string | undefined>>,
+): StreamTokenConfig[] {
   const out: StreamTokenConfig[] = [];
   for (const [name, value] of Object.entries(c.section(raw, path, Object.keys(isMap(raw) ? raw : {})))) {
     const p = [...path, name];
@@ -158,7 +185,12 @@ function tokens(raw: unknown, c: FieldChecker, path: FieldPath, env: Readonly<Re
 }
 
 /** A secret: literal text or `${ENV_VAR}`; at least MIN_SECRET_LENGTH characters. */
-function secret(v: unknown, c: FieldChecker, p: FieldPath, env: Readonly<Record<string, string | undefined>>): string | undefined {
+function secret(
+  v: unknown,
+  c: FieldChecker,
+  p: FieldPath,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
   const s = c.optStr(v, p);
   if (s === undefined) return undefined;
   const ref = ENV_REF.exec(s);
@@ -168,7 +200,10 @@ function secret(v: unknown, c: FieldChecker, p: FieldPath, env: Readonly<Record<
     return undefined;
   }
   if (value!.length < MIN_SECRET_LENGTH) {
-    c.fail(p, `must be at least ${MIN_SECRET_LENGTH} characters long${ref ? ` (the value of ${ref[1]})` : ""}`);
+    c.fail(
+      p,
+      `must be at least ${MIN_SECRET_LENGTH} characters long${ref ? ` (the value of ${ref[1]})` : ""}`,
+    );
     return undefined;
   }
   return value;

@@ -21,7 +21,12 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 /** Whether `header` (`sha256=<hex>` as GitHub sends it, or bare hex) signs `body` with `secret`. */
-export function verifySignature(body: Buffer, header: string | undefined, secret: string, algorithm: HmacAlgorithm): boolean {
+export function verifySignature(
+  body: Buffer,
+  header: string | undefined,
+  secret: string,
+  algorithm: HmacAlgorithm,
+): boolean {
   if (header === undefined) return false;
   const value = header.trim();
   const hex = value.startsWith(`${algorithm}=`) ? value.slice(algorithm.length + 1) : value;

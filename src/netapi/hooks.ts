@@ -7,7 +7,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HookConfig, HttpConfig } from "../config/index.js";
 import { compileTagGlob, type TagGlob } from "../core/glob/index.js";
-import { BusError, EventTooLargeError, InvalidEventError, NetapiError, errorMessage, silentLogger, type EventSink, type Logger } from "../core/index.js";
+import {
+  BusError,
+  EventTooLargeError,
+  InvalidEventError,
+  NetapiError,
+  errorMessage,
+  silentLogger,
+  type EventSink,
+  type Logger,
+} from "../core/index.js";
 import { bearerToken, safeEqual, verifySignature } from "./auth.js";
 import { clientAddress, readBody, sendError, sendJson } from "./http-util.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -38,24 +47,42 @@ export function hookPath(rawUrl: string): string {
   const segments = path.split("/");
   for (const s of segments) {
     if (s === "" || s === "." || s === ".." || !SEGMENT.test(s)) {
-      throw new NetapiError(400, `invalid hook path ${JSON.stringify(path.slice(0, 200))}: each segment must be letters, digits, '.', '_' or '-', and not empty, '.' or '..'`);
+      throw new NetapiError(
+        400,
+        `invalid hook path ${JSON.stringify(path.slice(0, 200))}: each segment must be letters, digits, '.', '_' or '-', and not empty, '.' or '..'`,
+      );
     }
   }
   return path;
 }
 
 /** Creates the `/hook/` handler for the configured hooks. */
-export function createHookHandler(config: Pick<HttpConfig, "hooks" | "max_body" | "rate_limit">, deps: HookDeps): RequestHandler {
+export function createHookHandler(
+  config: Pick<HttpConfig, "hooks" | "max_body" | "rate_limit">,
+  deps: HookDeps,
+): RequestHandler {
   const hooks = config.hooks.map((h) => ({ hook: h, glob: compileTagGlob(h.path) }));
   const limiter = new RateLimiter(config.rate_limit.per_minute, config.rate_limit.burst, 10_000, deps.now);
   const log = deps.log ?? silentLogger;
   return async (req, res) => {
     try {
       const event = await handle(req, res, { hooks, limiter, maxBody: config.max_body, sink: deps.sink });
-      log.info({ hook: event.hook, tag: event.tag, event_id: event.id, client: clientAddress(req) }, "webhook fired");
+      log.info(
+        { hook: event.hook, tag: event.tag, event_id: event.id, client: clientAddress(req) },
+        "webhook fired",
+      );
       sendJson(res, 202, { id: event.id });
     } catch (err) {
-      if (err instanceof NetapiError) log.warn({ status: err.status, reason: err.message, client: clientAddress(req), url: req.url?.slice(0, 200) }, "webhook refused");
+      if (err instanceof NetapiError)
+        log.warn(
+          {
+            status: err.status,
+            reason: err.message,
+            client: clientAddress(req),
+            url: req.url?.slice(0, 200),
+          },
+          "webhook refused",
+        );
       else log.error({ err: errorMessage(err) }, "webhook failed");
       sendError(res, err);
     }
@@ -69,13 +96,23 @@ interface HandleCtx {
   readonly sink: EventSink;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCtx): Promise<{ id: string; tag: string; hook: string }> {
-  if (req.method !== "POST") throw new NetapiError(405, `method ${req.method ?? ""} is not allowed; webhooks take POST`, { allow: "POST" });
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: HandleCtx,
+): Promise<{ id: string; tag: string; hook: string }> {
+  if (req.method !== "POST")
+    throw new NetapiError(405, `method ${req.method ?? ""} is not allowed; webhooks take POST`, {
+      allow: "POST",
+    });
   const path = hookPath(req.url ?? "");
   const found = ctx.hooks.find((h) => h.glob.test(path));
   if (!found) throw new NetapiError(404, `no hook is configured for ${JSON.stringify(path)}`);
   const rate = ctx.limiter.take(`${found.hook.path}\u0000${clientAddress(req)}`);
-  if (!rate.ok) throw new NetapiError(429, `too many requests to this hook; retry after ${rate.retryAfterS} s`, { "retry-after": String(rate.retryAfterS) });
+  if (!rate.ok)
+    throw new NetapiError(429, `too many requests to this hook; retry after ${rate.retryAfterS} s`, {
+      "retry-after": String(rate.retryAfterS),
+    });
   const body = await readBody(req, res, ctx.maxBody);
   authenticate(req, body, found.hook);
   const tag = HOOK_TAG_PREFIX + path;
@@ -83,7 +120,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandleCtx)
     const event = await ctx.sink.emit(tag, hookData(req, body, found.hook));
     return { id: event.id, tag, hook: found.hook.path };
   } catch (err) {
-    if (err instanceof EventTooLargeError || (err instanceof BusError && err.cause instanceof EventTooLargeError)) {
+    if (
+      err instanceof EventTooLargeError ||
+      (err instanceof BusError && err.cause instanceof EventTooLargeError)
+    ) {
       throw new NetapiError(413, "the event is larger than the bus accepts");
     }
     if (err instanceof InvalidEventError) throw new NetapiError(400, err.message);
@@ -96,7 +136,9 @@ function authenticate(req: IncomingMessage, body: Buffer, hook: HookConfig): voi
   if (hook.token !== undefined) {
     const given = bearerToken(req);
     if (given === undefined || !safeEqual(given, hook.token)) {
-      throw new NetapiError(401, "missing or invalid bearer token", { "www-authenticate": 'Bearer realm="hook"' });
+      throw new NetapiError(401, "missing or invalid bearer token", {
+        "www-authenticate": 'Bearer realm="hook"',
+      });
     }
   }
   if (hook.hmac) {

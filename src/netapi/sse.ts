@@ -7,7 +7,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { watchEvents, type Connection, type EventStream } from "../bus/index.js";
 import type { StreamTokenConfig } from "../config/index.js";
 import { compileTagGlob, type TagGlob } from "../core/glob/index.js";
-import { NetapiError, errorMessage, silentLogger, subjectFilterForGlob, type Logger, type ReactorEvent } from "../core/index.js";
+import {
+  NetapiError,
+  errorMessage,
+  silentLogger,
+  subjectFilterForGlob,
+  type Logger,
+  type ReactorEvent,
+} from "../core/index.js";
 import { bearerToken, safeEqual } from "./auth.js";
 import { requestUrl, sendError } from "./http-util.js";
 import type { RequestHandler } from "./hooks.js";
@@ -31,13 +38,22 @@ interface Holder {
 }
 
 /** A watcher over the EVENTS stream of `conn` (ordered consumer, new events only). */
-export function busWatcher(conn: Connection, stream: string, maxEventBytes: number, log: Logger = silentLogger): EventWatcher {
+export function busWatcher(
+  conn: Connection,
+  stream: string,
+  maxEventBytes: number,
+  log: Logger = silentLogger,
+): EventWatcher {
   return (filter) =>
     watchEvents(conn, stream, {
       filter,
       start: { kind: "new" },
       maxEventBytes,
-      onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "event stream skipped an invalid message"),
+      onInvalid: (bad) =>
+        log.warn(
+          { subject: bad.subject, seq: bad.seq, reason: bad.reason },
+          "event stream skipped an invalid message",
+        ),
     });
 }
 
@@ -49,14 +65,21 @@ export function sseMessage(event: ReactorEvent): string {
 
 /** Creates the `/events` handler. */
 export function createEventStreamHandler(deps: EventStreamDeps): RequestHandler {
-  const holders: Holder[] = deps.tokens.map((t) => ({ name: t.name, token: t.token, globs: t.tags.map((g) => compileTagGlob(g)) }));
+  const holders: Holder[] = deps.tokens.map((t) => ({
+    name: t.name,
+    token: t.token,
+    globs: t.tags.map((g) => compileTagGlob(g)),
+  }));
   const log = deps.log ?? silentLogger;
   return async (req, res) => {
     let holder: Holder;
     let glob: TagGlob;
     let stream: EventStream;
     try {
-      if (req.method !== "GET") throw new NetapiError(405, `method ${req.method ?? ""} is not allowed; the event stream takes GET`, { allow: "GET" });
+      if (req.method !== "GET")
+        throw new NetapiError(405, `method ${req.method ?? ""} is not allowed; the event stream takes GET`, {
+          allow: "GET",
+        });
       holder = authorise(req, holders);
       glob = queryGlob(req);
       stream = await deps.watch(subjectFilterForGlob(glob)).catch((err: unknown) => {
@@ -67,7 +90,13 @@ export function createEventStreamHandler(deps: EventStreamDeps): RequestHandler 
       return;
     }
     log.info({ token: holder.name, glob: glob.pattern }, "event stream opened");
-    await pump(req, res, stream, (tag) => glob.test(tag) && holder.globs.some((g) => g.test(tag)), deps.heartbeatMs ?? 15_000);
+    await pump(
+      req,
+      res,
+      stream,
+      (tag) => glob.test(tag) && holder.globs.some((g) => g.test(tag)),
+      deps.heartbeatMs ?? 15_000,
+    );
     log.info({ token: holder.name, glob: glob.pattern }, "event stream closed");
   };
 }
@@ -77,7 +106,10 @@ function authorise(req: IncomingMessage, holders: readonly Holder[]): Holder {
   // Compare with every token, so the time taken does not say which one is close.
   let found: Holder | undefined;
   for (const h of holders) if (given !== undefined && safeEqual(given, h.token) && !found) found = h;
-  if (!found) throw new NetapiError(401, "missing or invalid bearer token", { "www-authenticate": 'Bearer realm="events"' });
+  if (!found)
+    throw new NetapiError(401, "missing or invalid bearer token", {
+      "www-authenticate": 'Bearer realm="events"',
+    });
   return found;
 }
 
@@ -91,7 +123,13 @@ function queryGlob(req: IncomingMessage): TagGlob {
 }
 
 /** Writes events until the client disconnects; then stops the consumer. */
-async function pump(req: IncomingMessage, res: ServerResponse, stream: EventStream, allowed: (tag: string) => boolean, heartbeatMs: number): Promise<void> {
+async function pump(
+  req: IncomingMessage,
+  res: ServerResponse,
+  stream: EventStream,
+  allowed: (tag: string) => boolean,
+  heartbeatMs: number,
+): Promise<void> {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",

@@ -32,7 +32,11 @@ export interface StatusResponder {
 }
 
 /** Answers `reactor.status` requests with `info()`. */
-export function serveStatus(conn: Connection, info: () => ReplicaStatus, log: Logger = silentLogger): StatusResponder {
+export function serveStatus(
+  conn: Connection,
+  info: () => ReplicaStatus,
+  log: Logger = silentLogger,
+): StatusResponder {
   const sub = conn.nc.subscribe(STATUS_SUBJECT, {
     callback: (err, msg) => {
       if (err) {

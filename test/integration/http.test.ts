@@ -7,7 +7,15 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "../../src/apps/http.js";
-import { createEventPublisher, kvKey, openConnection, openKv, watchEvents, type Connection, type EventPublisher } from "../../src/bus/index.js";
+import {
+  createEventPublisher,
+  kvKey,
+  openConnection,
+  openKv,
+  watchEvents,
+  type Connection,
+  type EventPublisher,
+} from "../../src/bus/index.js";
 import { compileHttpConfig, parseYaml } from "../../src/config/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
 import { busWatcher, signBody } from "../../src/netapi/index.js";
@@ -31,7 +39,7 @@ http:
     ops: { token: ${OPS_TOKEN}, tags: ['salt/beacon/*'] }
 `;
 
-export async function serviceFixtures(): Promise<string> {
+async function serviceFixtures(): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const c of [join(here, "../../../test/fixtures/service"), join(here, "../fixtures/service")]) {
     try {
@@ -52,7 +60,13 @@ interface Answer {
 }
 
 /** A raw HTTP request (fetch would normalise `..` in paths). */
-function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<Answer> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
@@ -81,7 +95,11 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
   before(async () => {
     nats = await natsForTests();
     const dir = await serviceFixtures();
-    service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: createLogger({ level: "warn" }) });
+    service = await startService({
+      configPath: join(dir, "reactor.yaml"),
+      nats: nats.url,
+      log: createLogger({ level: "warn" }),
+    });
     const src = parseYaml(HTTP_YAML, "http.yaml");
     const { config, errors } = compileHttpConfig((src.value as Record<string, unknown>)["http"], src);
     assert.deepEqual(errors, []);
@@ -115,9 +133,15 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     conn = await openConnection({ servers: [nats.url] });
     pub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
     const minions = await openKv(conn, { bucket: "minions" });
-    for (const id of ["web1", "db1"]) await minions.put(kvKey(id), { id, grains: {}, last_seen: new Date().toISOString() });
+    for (const id of ["web1", "db1"])
+      await minions.put(kvKey(id), { id, grains: {}, last_seen: new Date().toISOString() });
     await waitFor(() => service.minions.list().length === 2, { what: "the minion directory" });
-    const w = await watchEvents(conn, "EVENTS", { filter: "evt.salt.netapi.hook.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
+    const w = await watchEvents(conn, "EVENTS", {
+      filter: "evt.salt.netapi.hook.>",
+      start: { kind: "all" },
+      maxEventBytes: 1 << 20,
+      onInvalid: () => undefined,
+    });
     void (async () => {
       for await (const d of w) hookEvents.push(d.event);
     })();
@@ -137,7 +161,13 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
 
   it("fires exactly the event of a webhook with a good HMAC signature", async () => {
     const body = JSON.stringify({ ref: "refs/heads/main", commits: [1, 2] });
-    const a = await raw(base, "POST", "/hook/github/push", signed(body, { "x-github-event": "push", cookie: "session=secret" }), body);
+    const a = await raw(
+      base,
+      "POST",
+      "/hook/github/push",
+      signed(body, { "x-github-event": "push", cookie: "session=secret" }),
+      body,
+    );
     assert.equal(a.status, 202);
     const id = json(a)["id"] as string;
     const ev = await waitFor(() => hookEvents.find((e) => e.id === id), { what: "the hook event" });
@@ -164,18 +194,35 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     assert.equal(ok.status, 202);
     const id = json(ok)["id"];
     await waitFor(() => hookEvents.some((e) => e.id === id), { what: "the marker event" });
-    assert.deepEqual(hookEvents.filter((e) => e.tag === "salt/netapi/hook/github/tamper").map((e) => e.id), [id]);
+    assert.deepEqual(
+      hookEvents.filter((e) => e.tag === "salt/netapi/hook/github/tamper").map((e) => e.id),
+      [id],
+    );
   });
 
   it("takes a bearer token and form fields; refuses a wrong token with 401", async () => {
-    const wrong = await raw(base, "POST", "/hook/deploy", { authorization: "Bearer nope", "content-type": "text/plain" }, "x");
+    const wrong = await raw(
+      base,
+      "POST",
+      "/hook/deploy",
+      { authorization: "Bearer nope", "content-type": "text/plain" },
+      "x",
+    );
     assert.equal(wrong.status, 401);
     assert.deepEqual(json(wrong), { error: "missing or invalid bearer token" });
     assert.equal(wrong.headers["www-authenticate"], 'Bearer realm="hook"');
     const form = "app=web&env=prod&tag=a&tag=b";
-    const a = await raw(base, "POST", "/hook/deploy", { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/x-www-form-urlencoded" }, form);
+    const a = await raw(
+      base,
+      "POST",
+      "/hook/deploy",
+      { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/x-www-form-urlencoded" },
+      form,
+    );
     assert.equal(a.status, 202);
-    const ev = await waitFor(() => hookEvents.find((e) => e.id === json(a)["id"]), { what: "the form event" });
+    const ev = await waitFor(() => hookEvents.find((e) => e.id === json(a)["id"]), {
+      what: "the form event",
+    });
     assert.equal(ev.data["body"], form);
     assert.deepEqual(ev.data["post"], { app: "web", env: "prod", tag: ["a", "b"] });
     assert.equal((ev.data["headers"] as Record<string, string>)["authorization"], undefined);
@@ -198,14 +245,21 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
   });
 
   it("answers 413 for a body over max_body", async () => {
-    const a = await raw(base, "POST", "/hook/big", { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "text/plain" }, "x".repeat(1025));
+    const a = await raw(
+      base,
+      "POST",
+      "/hook/big",
+      { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "text/plain" },
+      "x".repeat(1025),
+    );
     assert.equal(a.status, 413);
     assert.deepEqual(json(a), { error: "request body is larger than 1024 bytes" });
   });
 
   it("answers 429 with Retry-After past the burst", async () => {
     const auth = { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/json" };
-    for (let i = 0; i < 4; i++) assert.equal((await raw(base, "POST", "/hook/limited", auth, "{}")).status, 202);
+    for (let i = 0; i < 4; i++)
+      assert.equal((await raw(base, "POST", "/hook/limited", auth, "{}")).status, 202);
     const a = await raw(base, "POST", "/hook/limited", auth, "{}");
     assert.equal(a.status, 429);
     const retry = a.headers["retry-after"] as string;
@@ -223,15 +277,23 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     const u = new URL(base);
     let text = "";
     const connected = new Latch();
-    const req = request({ host: u.hostname, port: u.port, path: "/events?tag=salt/*", headers: { authorization: `Bearer ${OPS_TOKEN}` } }, (res) => {
-      assert.equal(res.statusCode, 200);
-      assert.equal(res.headers["content-type"], "text/event-stream; charset=utf-8");
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        text += c;
-        if (text.startsWith(": connected\n\n")) connected.open();
-      });
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: "/events?tag=salt/*",
+        headers: { authorization: `Bearer ${OPS_TOKEN}` },
+      },
+      (res) => {
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.headers["content-type"], "text/event-stream; charset=utf-8");
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+          if (text.startsWith(": connected\n\n")) connected.open();
+        });
+      },
+    );
     req.on("error", () => undefined);
     req.end();
     await connected.wait(10_000, "the stream to open");
@@ -247,7 +309,13 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
       ["event: salt/beacon/web1/load/", "event: salt/beacon/web1/marker"],
     );
     const first = JSON.parse(messages[0]!.split("\n")[1]!.slice("data: ".length)) as Record<string, unknown>;
-    assert.deepEqual(first, { tag: allowed.tag, data: allowed.data, id: allowed.id, stamp: allowed.stamp, source: "web1" });
+    assert.deepEqual(first, {
+      tag: allowed.tag,
+      data: allowed.data,
+      id: allowed.id,
+      stamp: allowed.stamp,
+      source: "web1",
+    });
 
     assert.equal(openStreams, 1);
     req.destroy();
@@ -270,20 +338,23 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
       return a.text;
     };
     // The engine keeps working (audit events): wait for a scrape that agrees with the counters read right after it.
-    const text = await waitFor(async () => {
-      const t = await scrape();
-      const c = service.engine.counters;
-      const same =
-        metric(t, "reactor_events_received_total") === c.received &&
-        metric(t, "reactor_events_matched_total") === c.matched &&
-        metric(t, 'reactor_reactions_total{result="dispatched"}') === c.dispatched &&
-        metric(t, 'reactor_reactions_total{result="failed"}') === c.failed &&
-        metric(t, "reactor_reactions_throttled_total") === c.throttled &&
-        metric(t, "reactor_render_errors_total") === c.renderErrors &&
-        metric(t, "reactor_reactions_duplicate_total") === c.duplicates &&
-        metric(t, "reactor_events_rejected_total") === c.rejected;
-      return same ? t : undefined;
-    }, { what: "metrics that agree with the engine's counters" });
+    const text = await waitFor(
+      async () => {
+        const t = await scrape();
+        const c = service.engine.counters;
+        const same =
+          metric(t, "reactor_events_received_total") === c.received &&
+          metric(t, "reactor_events_matched_total") === c.matched &&
+          metric(t, 'reactor_reactions_total{result="dispatched"}') === c.dispatched &&
+          metric(t, 'reactor_reactions_total{result="failed"}') === c.failed &&
+          metric(t, "reactor_reactions_throttled_total") === c.throttled &&
+          metric(t, "reactor_render_errors_total") === c.renderErrors &&
+          metric(t, "reactor_reactions_duplicate_total") === c.duplicates &&
+          metric(t, "reactor_events_rejected_total") === c.rejected;
+        return same ? t : undefined;
+      },
+      { what: "metrics that agree with the engine's counters" },
+    );
     assert.ok(metric(text, "reactor_events_received_total")! >= 1);
     assert.ok(metric(text, 'reactor_reactions_total{result="dispatched"}')! >= 2);
     assert.equal(metric(text, "reactor_event_handling_seconds_count"), 1);

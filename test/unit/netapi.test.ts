@@ -2,7 +2,14 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { compileHttpConfig, parseListen, parseYaml } from "../../src/config/index.js";
 import { createEvent, NetapiError } from "../../src/core/index.js";
-import { hookPath, RateLimiter, safeEqual, signBody, sseMessage, verifySignature } from "../../src/netapi/index.js";
+import {
+  hookPath,
+  RateLimiter,
+  safeEqual,
+  signBody,
+  sseMessage,
+  verifySignature,
+} from "../../src/netapi/index.js";
 
 const compile = (text: string, env: Record<string, string> = {}) => {
   const src = parseYaml(text, "reactor.yaml");
@@ -83,11 +90,22 @@ describe("hook paths", () => {
   it("accepts safe segments", () => {
     assert.equal(hookPath("/hook/github/push-1.v2_x?ref=main"), "github/push-1.v2_x");
   });
-  for (const bad of ["/hook/", "/hook/a//b", "/hook/../x", "/hook/a/..", "/hook/.", "/hook/a%2Fb", "/hook/%2e%2e", "/hook/a b", "/hook/a/"]) {
+  for (const bad of [
+    "/hook/",
+    "/hook/a//b",
+    "/hook/../x",
+    "/hook/a/..",
+    "/hook/.",
+    "/hook/a%2Fb",
+    "/hook/%2e%2e",
+    "/hook/a b",
+    "/hook/a/",
+  ]) {
     it(`refuses ${bad} with 400`, () => {
       assert.throws(
         () => hookPath(bad),
-        (e: unknown) => e instanceof NetapiError && e.status === 400 && e.message.startsWith("invalid hook path "),
+        (e: unknown) =>
+          e instanceof NetapiError && e.status === 400 && e.message.startsWith("invalid hook path "),
       );
     });
   }
@@ -143,7 +161,13 @@ describe("RateLimiter", () => {
 
 describe("sseMessage", () => {
   it("names the tag as the SSE event and carries the event as JSON", () => {
-    const ev = createEvent({ tag: "salt/beacon/web1/load/", data: { "1m": 3 }, id: "e1", stamp: "2024-01-01T00:00:00.000Z", source: "web1" });
+    const ev = createEvent({
+      tag: "salt/beacon/web1/load/",
+      data: { "1m": 3 },
+      id: "e1",
+      stamp: "2024-01-01T00:00:00.000Z",
+      source: "web1",
+    });
     assert.equal(
       sseMessage(ev),
       'event: salt/beacon/web1/load/\ndata: {"tag":"salt/beacon/web1/load/","data":{"1m":3,"_stamp":"2024-01-01T00:00:00.000Z"},"id":"e1","stamp":"2024-01-01T00:00:00.000Z","source":"web1"}\n\n',

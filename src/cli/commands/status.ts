@@ -21,7 +21,12 @@ interface StatusOptions {
 /** Everything `reactor status` reports (the `--json` shape). */
 export interface StatusReport {
   readonly nats: { readonly servers: readonly string[]; readonly server_version: string };
-  readonly stream: { readonly name: string; readonly messages: number; readonly bytes: number; readonly last_seq: number } | null;
+  readonly stream: {
+    readonly name: string;
+    readonly messages: number;
+    readonly bytes: number;
+    readonly last_seq: number;
+  } | null;
   readonly consumer: {
     readonly durable: string;
     readonly pending: number;
@@ -66,7 +71,13 @@ export function registerStatus(program: Command): void {
 export async function runStatus(opts: StatusOptions, out: (s: string) => void = println): Promise<number> {
   const servers = resolveServers(opts.nats);
   const log = createLogger({ base: { app: "reactor-cli" }, level: "warn" });
-  const conn = await openConnection({ servers, name: "reactor status", log, timeoutMs: 5000, jetStreamWaitMs: 5000 });
+  const conn = await openConnection({
+    servers,
+    name: "reactor status",
+    log,
+    timeoutMs: 5000,
+    jetStreamWaitMs: 5000,
+  });
   try {
     const report = await collectReport(conn, servers, opts);
     if (opts.json) out(JSON.stringify(report));
@@ -78,12 +89,22 @@ export async function runStatus(opts: StatusOptions, out: (s: string) => void = 
 }
 
 /** Gathers the report. */
-export async function collectReport(conn: Connection, servers: readonly string[], opts: Pick<StatusOptions, "stream" | "durable" | "wait">): Promise<StatusReport> {
+export async function collectReport(
+  conn: Connection,
+  servers: readonly string[],
+  opts: Pick<StatusOptions, "stream" | "durable" | "wait">,
+): Promise<StatusReport> {
   const waitMs = Number(opts.wait);
-  if (!Number.isInteger(waitMs) || waitMs <= 0) throw new Error(`--wait must be a positive number of milliseconds, got ${JSON.stringify(opts.wait)}`);
+  if (!Number.isInteger(waitMs) || waitMs <= 0)
+    throw new Error(`--wait must be a positive number of milliseconds, got ${JSON.stringify(opts.wait)}`);
   const [stream, consumer, replicas, agents] = await Promise.all([
     conn.jsm.streams.info(opts.stream).then(
-      (i) => ({ name: opts.stream, messages: i.state.messages, bytes: i.state.bytes, last_seq: i.state.last_seq }),
+      (i) => ({
+        name: opts.stream,
+        messages: i.state.messages,
+        bytes: i.state.bytes,
+        last_seq: i.state.last_seq,
+      }),
       () => null,
     ),
     conn.jsm.consumers.info(opts.stream, opts.durable).then(
@@ -107,7 +128,10 @@ const STATE_ORDER = ["accepted", "pending", "rejected", "denied"];
 
 async function readAgents(conn: Connection): Promise<AgentStatus[]> {
   const agents = new Map<string, { key_state?: string; last_seen: string | null }>();
-  for (const e of await bucketEntries<{ id?: string; last_seen?: string; key_state?: string }>(conn, "minions")) {
+  for (const e of await bucketEntries<{ id?: string; last_seen?: string; key_state?: string }>(
+    conn,
+    "minions",
+  )) {
     const id = e.value.id ?? kvKeyParts(e.key)[0] ?? e.key;
     agents.set(id, { key_state: e.value.key_state ?? "accepted", last_seen: e.value.last_seen ?? null });
   }
@@ -116,9 +140,11 @@ async function readAgents(conn: Connection): Promise<AgentStatus[]> {
     const [state, id] = kvKeyParts(e.key);
     if (state === undefined || id === undefined || !STATE_ORDER.includes(state)) continue;
     const prev = keyStates.get(id);
-    if (prev === undefined || STATE_ORDER.indexOf(state) < STATE_ORDER.indexOf(prev)) keyStates.set(id, state);
+    if (prev === undefined || STATE_ORDER.indexOf(state) < STATE_ORDER.indexOf(prev))
+      keyStates.set(id, state);
   }
-  for (const [id, state] of keyStates) agents.set(id, { last_seen: agents.get(id)?.last_seen ?? null, key_state: state });
+  for (const [id, state] of keyStates)
+    agents.set(id, { last_seen: agents.get(id)?.last_seen ?? null, key_state: state });
   return [...agents.entries()]
     .map(([id, a]) => ({ id, key_state: a.key_state ?? "unknown", last_seen: a.last_seen }))
     .sort((a, b) => a.id.localeCompare(b.id));
@@ -138,7 +164,11 @@ async function bucketEntries<T>(conn: Connection, bucket: string): Promise<{ key
 
 function printReport(r: StatusReport, out: (s: string) => void): void {
   out(`NATS ${r.nats.servers.join(", ")} (server ${r.nats.server_version})`);
-  out(r.stream ? `stream ${r.stream.name}: ${r.stream.messages} events, ${r.stream.bytes} bytes, last seq ${r.stream.last_seq}` : "stream: not found");
+  out(
+    r.stream
+      ? `stream ${r.stream.name}: ${r.stream.messages} events, ${r.stream.bytes} bytes, last seq ${r.stream.last_seq}`
+      : "stream: not found",
+  );
   out(
     r.consumer
       ? `consumer ${r.consumer.durable}: lag ${r.consumer.lag} (pending ${r.consumer.pending}, ack pending ${r.consumer.ack_pending}, redelivered ${r.consumer.redelivered})`
@@ -146,14 +176,34 @@ function printReport(r: StatusReport, out: (s: string) => void): void {
   );
   out("");
   out(`service replicas: ${r.replicas.length}`);
-  table(out, ["INSTANCE", "STARTED", "RECEIVED", "DISPATCHED", "FAILED"], r.replicas.map((s) => [s.instance, s.started, String(s.counters["received"] ?? 0), String(s.counters["dispatched"] ?? 0), String(s.counters["failed"] ?? 0)]));
+  table(
+    out,
+    ["INSTANCE", "STARTED", "RECEIVED", "DISPATCHED", "FAILED"],
+    r.replicas.map((s) => [
+      s.instance,
+      s.started,
+      String(s.counters["received"] ?? 0),
+      String(s.counters["dispatched"] ?? 0),
+      String(s.counters["failed"] ?? 0),
+    ]),
+  );
   out("");
   out(`agents: ${r.agents.length}`);
-  table(out, ["ID", "KEY", "LAST SEEN"], r.agents.map((a) => [a.id, a.key_state, a.last_seen ?? "-"]));
+  table(
+    out,
+    ["ID", "KEY", "LAST SEEN"],
+    r.agents.map((a) => [a.id, a.key_state, a.last_seen ?? "-"]),
+  );
 }
 
 function table(out: (s: string) => void, head: string[], rows: string[][]): void {
   if (rows.length === 0) return;
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  for (const r of [head, ...rows]) out(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const r of [head, ...rows])
+    out(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }

@@ -1,0 +1,201 @@
+import { strict as assert } from "node:assert";
+import { request } from "node:http";
+import { cp, mkdtemp } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { hostname, tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
+import { publisherSink, startServiceHttp, type ServiceHttp } from "../../src/apps/http.js";
+import { createEventPublisher, kvKey, openConnection, openKv, type Connection } from "../../src/bus/index.js";
+import { runStatus, type StatusReport } from "../../src/cli/commands/status.js";
+import { serveStatus, type StatusResponder } from "../../src/netapi/index.js";
+import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { waitFor } from "../helpers/wait.js";
+
+async function serviceFixtures(): Promise<string> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // compiled tests live in dist/test/...; the fixtures stay in the source tree
+  for (const c of [join(here, "../../../test/fixtures/service"), join(here, "../fixtures/service")]) {
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "nr-health-"));
+      await cp(c, dir, { recursive: true });
+      return dir;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new Error("fixtures not found");
+}
+
+function get(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+describe("health and reactor status against a real nats-server", () => {
+  let server: NatsServer;
+  let service: ServiceHandle;
+  let web: ServiceHttp;
+  let responder: StatusResponder;
+  let conn: Connection;
+  const started = new Date().toISOString();
+
+  before(async () => {
+    server = await startNatsServer();
+    const dir = await serviceFixtures();
+    service = await startService({
+      configPath: join(dir, "reactor.yaml"),
+      nats: server.url,
+      log: createLogger({ level: "silent" }),
+    });
+    web = await startServiceHttp({
+      conn: service.conn,
+      counters: () => ({ ...service.engine.counters }),
+      sink: publisherSink(createEventPublisher(service.conn, { maxEventBytes: 1 << 20 })),
+      stream: "EVENTS",
+      durable: "reactor",
+      maxEventBytes: 1 << 20,
+      metricsListen: "127.0.0.1:0",
+    });
+    responder = serveStatus(service.conn, () => ({
+      instance: `${hostname()}:${process.pid}`,
+      host: hostname(),
+      pid: process.pid,
+      started,
+      stream: "EVENTS",
+      durable: "reactor",
+      counters: { ...service.engine.counters },
+      metrics: web.metricsServer!.url,
+    }));
+    conn = await openConnection({ servers: [server.url] });
+    const minions = await openKv(conn, { bucket: "minions" });
+    await minions.put(kvKey("web1"), { id: "web1", grains: {}, last_seen: "2024-05-01T10:00:00.000Z" });
+    await minions.put(kvKey("db1"), {
+      id: "db1",
+      grains: {},
+      last_seen: "2024-05-01T11:00:00.000Z",
+      key_state: "rejected",
+    });
+    const keys = await openKv(conn, { bucket: "keys", history: 5 });
+    await keys.put(kvKey("accepted", "web1"), { id: "web1", pub: "U1", state: "accepted" });
+    await keys.put(kvKey("pending", "new.example.com"), {
+      id: "new.example.com",
+      pub: "U2",
+      state: "pending",
+    });
+  });
+  after(async () => {
+    responder.stop();
+    await web.stop();
+    await conn.close();
+    await service.stop();
+    await server.stop();
+  });
+
+  it("reactor status --json reports replicas, the consumer, the stream and the agents", async () => {
+    const lines: string[] = [];
+    const code = await runStatus(
+      { json: true, nats: server.url, stream: "EVENTS", durable: "reactor", wait: "500" },
+      (s) => lines.push(s),
+    );
+    assert.equal(code, 0);
+    assert.equal(lines.length, 1);
+    const r = JSON.parse(lines[0]!) as StatusReport;
+    assert.deepEqual(Object.keys(r), ["nats", "stream", "consumer", "replicas", "agents"]);
+    assert.deepEqual(r.nats.servers, [server.url]);
+    assert.match(r.nats.server_version, /^\d+\.\d+\.\d+/);
+    assert.equal(r.stream?.name, "EVENTS");
+    assert.equal(typeof r.stream?.messages, "number");
+    assert.deepEqual(Object.keys(r.consumer ?? {}), [
+      "durable",
+      "pending",
+      "ack_pending",
+      "lag",
+      "redelivered",
+      "waiting",
+    ]);
+    assert.equal(r.consumer?.durable, "reactor");
+    assert.equal(r.replicas.length, 1);
+    assert.equal(r.replicas[0]!.instance, `${hostname()}:${process.pid}`);
+    assert.equal(r.replicas[0]!.started, started);
+    assert.equal(typeof r.replicas[0]!.counters["received"], "number");
+    assert.deepEqual(r.agents, [
+      { id: "db1", key_state: "rejected", last_seen: "2024-05-01T11:00:00.000Z" },
+      { id: "new.example.com", key_state: "pending", last_seen: null },
+      { id: "web1", key_state: "accepted", last_seen: "2024-05-01T10:00:00.000Z" },
+    ]);
+  });
+
+  it("reactor status prints tables, and exits 3 when no replica answers", async () => {
+    const lines: string[] = [];
+    assert.equal(
+      await runStatus({ nats: server.url, stream: "EVENTS", durable: "reactor", wait: "500" }, (s) =>
+        lines.push(s),
+      ),
+      0,
+    );
+    assert.ok(lines.includes("service replicas: 1"));
+    assert.ok(lines.includes("agents: 3"));
+    assert.ok(lines.includes("ID               KEY       LAST SEEN"));
+    assert.ok(lines.includes("new.example.com  pending   -"));
+    const none: string[] = [];
+    assert.equal(
+      await runStatus(
+        { json: true, nats: server.url, stream: "EVENTS", durable: "nobody", wait: "200" },
+        (s) => none.push(s),
+      ),
+      0,
+    );
+    assert.equal((JSON.parse(none[0]!) as StatusReport).consumer, null);
+    responder.stop();
+    responder = { stop: () => undefined };
+    const alone: string[] = [];
+    assert.equal(
+      await runStatus(
+        { json: true, nats: server.url, stream: "EVENTS", durable: "reactor", wait: "200" },
+        (s) => alone.push(s),
+      ),
+      3,
+    );
+    assert.deepEqual((JSON.parse(alone[0]!) as StatusReport).replicas, []);
+  });
+
+  it("/healthz answers 200 while NATS is up, 503 once the server is stopped, 200 after it is back", async () => {
+    const url = `${web.metricsServer!.url}/healthz`;
+    const up = await get(url);
+    assert.equal(up.status, 200);
+    const body = up.body as Record<string, unknown>;
+    assert.equal(body["status"], "ok");
+    assert.equal(body["nats"], "connected");
+    assert.deepEqual(Object.keys(body["consumer"] as object), ["pending", "ack_pending"]);
+
+    await server.kill();
+    const down = await waitFor(
+      async () => {
+        const a = await get(url);
+        return a.status === 503 ? a : undefined;
+      },
+      { what: "a 503 from /healthz" },
+    );
+    assert.deepEqual(down.body, { status: "unavailable", nats: "disconnected", consumer: "unknown" });
+
+    await server.restart();
+    const back = await waitFor(
+      async () => {
+        const a = await get(url);
+        return a.status === 200 ? a : undefined;
+      },
+      { what: "a 200 from /healthz after the restart", timeoutMs: 20_000 },
+    );
+    assert.equal((back.body as Record<string, unknown>)["nats"], "connected");
+  });
+});
