@@ -15,3 +15,7 @@ export type { RemoteCall, RemoteResult } from "./remote.js";
 export { createOrchestratePorts } from "./orchestrate-ports.js";
 export type { OrchestratePortsDeps } from "./orchestrate-ports.js";
 export { orchestrateRunner, resolveMods } from "./orchestrate-runner.js";
+export { up, upBanner, packageRoot } from "./up.js";
+export type { UpOptions, UpHandle } from "./up.js";
+export { launchNatsServer, NATS_SERVER_MISSING } from "./nats-launcher.js";
+export type { LaunchOptions, LaunchedServer } from "./nats-launcher.js";

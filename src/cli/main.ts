@@ -8,6 +8,7 @@ import { registerValidate } from "./commands/validate.js";
 import { registerServe } from "./commands/serve.js";
 import { registerAgent } from "./commands/agent.js";
 import { registerRun } from "./commands/run.js";
+import { registerUp } from "./commands/up.js";
 import { registerOrchestrate } from "./commands/orchestrate.js";
 import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
@@ -25,6 +26,7 @@ registerValidate(program);
 registerServe(program);
 registerAgent(program);
 registerRun(program);
+registerUp(program);
 registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 

@@ -1,0 +1,130 @@
+/**
+ * `reactor up`: a complete local stack for trying nats-reactor: nats-server (from PATH, temp
+ * store, random loopback port), the reactor service on the example reactor.yaml, and one agent
+ * on the example agent.yaml, all logging to one terminal; stopped together.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { errorMessage, type Logger } from "../core/index.js";
+import { startAgent, type AgentHandle } from "./agent.js";
+import { createLogger } from "./logger.js";
+import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
+import { startService, type ServiceHandle } from "./service.js";
+
+/** Options of `reactor up`. */
+export interface UpOptions {
+  /** reactor.yaml; default the package's reactors/reactor.yaml. */
+  readonly config?: string;
+  /** agent.yaml; default the package's examples/agent.yaml. */
+  readonly agentConfig?: string;
+  /** Use this NATS server instead of starting one. */
+  readonly nats?: string;
+  /** Keep state here instead of a temp directory (kept after stop). */
+  readonly stateDir?: string;
+  readonly noAgent?: boolean;
+  readonly log?: Logger;
+}
+
+/** The running stack. */
+export interface UpHandle {
+  readonly url: string;
+  readonly stateDir: string;
+  readonly service: ServiceHandle;
+  readonly agent?: AgentHandle;
+  stop(): Promise<void>;
+}
+
+/** The folder holding package.json (works from src/ with tsx and from dist/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** Starts the stack. On a failure, whatever started is stopped again. */
+export async function up(opts: UpOptions = {}): Promise<UpHandle> {
+  const root = packageRoot();
+  const config = opts.config ? resolve(opts.config) : join(root, "reactors/reactor.yaml");
+  const agentConfig = opts.agentConfig ? resolve(opts.agentConfig) : join(root, "examples/agent.yaml");
+  // The example agent's service commands are relative to the package root (examples/demo-web.mjs).
+  if (!opts.agentConfig) process.chdir(root);
+  const log = opts.log ?? createLogger({ base: { app: "reactor-up" } });
+  const stateDir = opts.stateDir ? resolve(opts.stateDir) : await mkdtemp(join(tmpdir(), "nats-reactor-up-"));
+  await mkdir(stateDir, { recursive: true });
+  await mkdir("/tmp/nats-reactor-demo", { recursive: true }).catch(() => undefined); // watched by the example inotify beacon
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.error({ err: errorMessage(err) }, "stop step failed"));
+    if (!opts.stateDir) await rm(stateDir, { recursive: true, force: true });
+  };
+  try {
+    let url = opts.nats;
+    if (!url) {
+      const server: LaunchedServer = await launchNatsServer({ storeDir: join(stateDir, "nats") });
+      cleanups.push(() => server.stop());
+      url = server.url;
+      log.info({ url, pid: server.process.pid }, "nats-server started");
+    }
+    const service = await startService({ configPath: config, nats: url, log: log.child({ component: "service" }) });
+    cleanups.push(() => service.stop());
+    let agent: AgentHandle | undefined;
+    if (!opts.noAgent) {
+      agent = await startAgent({
+        configPath: agentConfig,
+        nats: url,
+        overrides: { state_dir: join(stateDir, "agent") },
+        log: log.child({ component: "agent" }),
+      });
+      const a = agent;
+      cleanups.push(() => a.stop());
+      // The example's demo service runs detached; stop it with the stack rather than leave it on port 8080.
+      if (!opts.agentConfig) cleanups.push(() => stopDemoServices(a));
+    }
+    let stopping: Promise<void> | undefined;
+    return { url, stateDir, service, ...(agent ? { agent } : {}), stop: () => (stopping ??= stopAll()) };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** What to try next, printed once the stack is up. */
+export function upBanner(h: UpHandle): string {
+  const id = h.agent?.config.id ?? "demo1";
+  return [
+    "",
+    "nats-reactor is up.",
+    `  NATS:    ${h.url}   (export NATS_URL=${h.url} in another terminal)`,
+    `  state:   ${h.stateDir}`,
+    `  agent:   ${h.agent ? id : "(none)"}`,
+    "",
+    "Try, in another terminal (with NATS_URL set):",
+    "  reactor event watch '*'                           # follow every event",
+    `  reactor run '${id}' test.ping                        # remote execution`,
+    "  reactor event send myco/hello '{\"who\": \"me\"}'       # fire an event",
+    "  reactor test salt/auth '{\"id\": \"web1\", \"act\": \"pend\"}' -c reactors/reactor.yaml   # dry run",
+    "  kill $(cat /tmp/nats-reactor-demo/demo-web.pid)    # the demo service comes back by itself",
+    "",
+    "Ctrl-C stops everything.",
+    "",
+  ].join("\n");
+}
+
+async function stopDemoServices(agent: AgentHandle): Promise<void> {
+  for (const name of Object.keys(agent.config.services)) {
+    await agent.executor.run({
+      jid: `up-stop-${name}`,
+      fun: "service.stop",
+      arg: [name],
+      kwarg: {},
+      tgt: agent.config.id,
+      tgt_type: "list",
+      timeout: 10,
+      expires: new Date(Date.now() + 60_000).toISOString(),
+      user: "up",
+    });
+  }
+}
