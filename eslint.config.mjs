@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
-const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate"];
+const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate", "netapi", "keys"];
 const layer = (name) => `src/${name}/**`;
 
 /** Zones a folder may not import from ("target" may not import "from"). */
@@ -30,6 +30,7 @@ const wrapped = [
   ["@nats-io/nats-core", "bus"],
   ["yaml", "config"],
   ["pino", "apps"],
+  ["prom-client", "apps"],
   ["minimatch", "core/glob"],
   ["json-logic-js", "core/conditions"],
 ];

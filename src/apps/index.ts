@@ -19,3 +19,7 @@ export { up, upBanner, packageRoot } from "./up.js";
 export type { UpOptions, UpHandle } from "./up.js";
 export { launchNatsServer, NATS_SERVER_MISSING } from "./nats-launcher.js";
 export type { LaunchOptions, LaunchedServer } from "./nats-launcher.js";
+export { startHttpServer, startServiceHttp, startAgentMetricsServer, serviceHealth, publisherSink } from "./http.js";
+export type { Health, HttpServer, HttpServerOptions, ServiceHttp, ServiceHttpOptions } from "./http.js";
+export { createServiceMetrics, createAgentMetrics, consumerLag } from "./metrics.js";
+export type { MetricsSource, ServiceMetrics, ServiceMetricsDeps, AgentMetrics, ConsumerLag } from "./metrics.js";

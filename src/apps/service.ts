@@ -19,6 +19,9 @@ import {
 import { loadServiceConfig, type ServiceConfig } from "../config/index.js";
 import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
 import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPorts, type ServiceFunction } from "../reactor/index.js";
+import { hostname } from "node:os";
+import { serveStatus } from "../netapi/index.js";
+import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { resolveServers } from "./client.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
@@ -40,6 +43,8 @@ export interface ServiceOptions {
 /** A running service. */
 export interface ServiceHandle {
   readonly engine: ReactorEngine;
+  /** The HTTP listeners (webhooks/events, metrics/health) when configured. */
+  readonly web: ServiceHttp;
   readonly conn: Connection;
   readonly minions: MinionDirectory;
   /** Re-reads reactor.yaml; a bad file leaves the running map in place and throws. */
@@ -134,12 +139,40 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     batch: Math.min(256, config.limits.concurrency * 4),
     onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
   });
-  const loop = runLoop(stream, engine, config.limits.concurrency, log);
+  const web = await startServiceHttp({
+    conn,
+    counters: () => engine.counters as unknown as Record<string, number>,
+    sink: publisherSink(publisher),
+    stream: settings.name,
+    durable: config.consumer.durable,
+    maxEventBytes: settings.maxEventBytes,
+    ...(config.http ? { http: config.http } : {}),
+    ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
+    log,
+  });
+  const startedAt = new Date().toISOString();
+  const status = serveStatus(
+    conn,
+    () => ({
+      instance: `${hostname()}:${process.pid}`,
+      host: hostname(),
+      pid: process.pid,
+      started: startedAt,
+      stream: settings.name,
+      durable: config.consumer.durable,
+      counters: { ...engine.counters },
+      ...(web.http ? { http: web.http.url } : {}),
+      ...(web.metricsServer ? { metrics: web.metricsServer.url } : {}),
+    }),
+    log,
+  );
+  const loop = runLoop(stream, engine, config.limits.concurrency, log, (s) => web.metrics?.observeHandling(s));
   log.info({ servers, entries: config.reactor.length, durable: config.consumer.durable }, "reactor service started");
 
   let stopping: Promise<void> | undefined;
   return {
     engine,
+    web,
     conn,
     minions,
     async reload() {
@@ -150,6 +183,8 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     stop() {
       stopping ??= (async () => {
         const steps: [string, () => Promise<unknown>][] = [
+          ["http", () => web.stop()],
+          ["status responder", async () => status.stop()],
           ["consumer", () => stream.stop()],
           ["in-flight events", () => loop],
           ["orchestration runs", () => Promise.allSettled([...background])],
@@ -167,11 +202,15 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
 }
 
 /** Consumes with at most `concurrency` events in progress; acks after handling, naks on bus errors. */
-async function runLoop(stream: EventStream, engine: ReactorEngine, concurrency: number, log: Logger): Promise<void> {
+async function runLoop(stream: EventStream, engine: ReactorEngine, concurrency: number, log: Logger, observe: (seconds: number) => void): Promise<void> {
   const inflight = new Set<Promise<void>>();
   for await (const d of stream) {
+    const t0 = process.hrtime.bigint();
     const p = engine.handle(d.event).then(
-      () => d.ack(),
+      () => {
+        d.ack();
+        observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      },
       (err: unknown) => {
         log.error({ err: errorMessage(err), event_id: d.event.id, tag: d.event.tag, delivery: d.deliveryCount }, "event handling failed; will be redelivered");
         d.nak(Math.min(30_000, 500 * 2 ** d.deliveryCount));

@@ -254,7 +254,11 @@ export async function watchEvents(
       : { deliver_policy: opts.start.kind === "all" ? DeliverPolicy.All : DeliverPolicy.New };
   const consumer = await conn.js.consumers.get(stream, { filter_subjects: opts.filter, ...start });
   const messages = await consumer.consume();
-  return wrap(messages, opts.maxEventBytes, opts.onInvalid, false, () => messages.close());
+  // close() leaves the ephemeral consumer on the server until its inactivity threshold: delete it.
+  return wrap(messages, opts.maxEventBytes, opts.onInvalid, false, async () => {
+    await messages.close();
+    await consumer.delete().catch(() => undefined);
+  });
 }
 
 function wrap(

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `reactor` command. One file per command under commands/. */
 import { Command } from "commander";
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { registerEvent } from "./commands/event.js";
 import { registerTest } from "./commands/test.js";
 import { registerValidate } from "./commands/validate.js";
@@ -9,11 +10,16 @@ import { registerServe } from "./commands/serve.js";
 import { registerAgent } from "./commands/agent.js";
 import { registerRun } from "./commands/run.js";
 import { registerUp } from "./commands/up.js";
+import { registerStatus } from "./commands/status.js";
 import { registerOrchestrate } from "./commands/orchestrate.js";
 import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
 
-const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
+import { packageRoot } from "../apps/index.js";
+
+const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+  version: string;
+};
 
 const program = new Command("reactor")
   .description("nats-reactor: Salt-style reactor, beacons and mine on NATS")
@@ -27,6 +33,7 @@ registerServe(program);
 registerAgent(program);
 registerRun(program);
 registerUp(program);
+registerStatus(program);
 registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 

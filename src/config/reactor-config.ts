@@ -4,6 +4,7 @@
  * The reactor map may be inline (`reactor: [...]`) or in a file of its own (`reactor: map.yaml`).
  */
 import { readFileSync } from "node:fs";
+import { compileHttpConfig, parseListen, type HttpConfig } from "./http-config.js";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
@@ -79,8 +80,8 @@ export interface ServiceConfig {
   readonly logging: { readonly level: LogLevel };
   /** `listen` (`host:port`) serves Prometheus metrics and health. Default: off. */
   readonly metrics: { readonly listen?: string };
-  /** Webhook listener (`salt/netapi/hook/...`). Default: off. */
-  readonly http?: { readonly listen: string };
+  /** Webhooks (`salt/netapi/hook/...`) and the SSE event stream. Default: off. */
+  readonly http?: HttpConfig;
 }
 
 /** Log levels. */
@@ -111,7 +112,11 @@ export function compileServiceConfig(text: string, file: string): ServiceConfig 
   const dir = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
   const rel = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const map = reactorMap(raw["reactor"], c, dir, rel);
-  const http = httpSection(raw["http"], c);
+  const httpc = compileHttpConfig(raw["http"], src);
+  c.errors.push(...httpc.errors);
+  const http = httpc.config;
+  const metricsListen = c.optStr(c.section(raw["metrics"], ["metrics"], ["listen"])["listen"], ["metrics", "listen"]);
+  if (metricsListen !== undefined && !parseListen(metricsListen)) c.fail(["metrics", "listen"], `must be host:port, got ${JSON.stringify(metricsListen)}`);
   const config: ServiceConfig = {
     file,
     nats: nats(raw["nats"], c, rel),
@@ -122,7 +127,7 @@ export function compileServiceConfig(text: string, file: string): ServiceConfig 
     keys: keys(raw["keys"], c),
     limits: limits(raw["limits"], c),
     logging: { level: c.oneOf(c.section(raw["logging"], ["logging"], ["level"])["level"], ["logging", "level"], LOG_LEVELS, "info") },
-    metrics: optional({ listen: c.optStr(c.section(raw["metrics"], ["metrics"], ["listen"])["listen"], ["metrics", "listen"]) }),
+    metrics: optional({ listen: metricsListen }),
     ...(http ? { http } : {}),
   };
   if (c.errors.length) throw new ConfigErrors(c.errors);
@@ -228,13 +233,6 @@ function limits(raw: unknown, c: FieldChecker): ServiceConfig["limits"] {
   };
 }
 
-function httpSection(raw: unknown, c: FieldChecker): ServiceConfig["http"] {
-  if (raw === undefined || raw === null) return undefined;
-  const h = c.section(raw, ["http"], ["listen"]);
-  const listen = c.optStr(h["listen"], ["http", "listen"]);
-  if (listen === undefined && isMap(raw) && !("listen" in raw)) c.fail(["http"], "needs `listen:` (host:port)");
-  return listen === undefined ? undefined : { listen };
-}
 
 function mapOpt(v: string | undefined, f: (s: string) => string): string | undefined {
   return v === undefined ? undefined : f(v);

@@ -140,12 +140,12 @@ describe("end to end: a killed service comes back by itself", () => {
 
   it("runs an orchestration started by a webhook-style event, and from the CLI", async () => {
     const env = { NATS_URL: nats.url };
-    const watcher = startCli(["event", "watch", "salt/run/*/ret", "--json"], env);
+    const sent = await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ body: { host: "web1.example.com" } })], env);
+    assert.equal(sent.code, 0, sent.stderr);
+    // replay from the stream, so the watcher cannot miss the return whenever it starts
+    const watcher = startCli(["event", "watch", "salt/run/*/ret", "--json", "--since", "10m"], env);
     try {
-      await waitFor(async () => {
-        await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ body: { host: "web1.example.com" } })], env);
-        return watcher.out().includes("salt/run/");
-      }, { what: `an orchestration return (service: ${procs[0]!.err().slice(-1500)})`, timeoutMs: 30_000, intervalMs: 2000 });
+      await waitFor(() => watcher.out().includes("salt/run/"), { what: `an orchestration return (service: ${procs[0]!.err().slice(-1500)})`, timeoutMs: 30_000 });
       const rets = watcher.out().split("\n").filter((l) => l.includes("salt/run/"));
       assert.equal(rets.length, 1, "one return per run");
       const ret = JSON.parse(rets[0]!) as { data: { success: boolean; return: { retcode: number; data: Record<string, Record<string, { result: boolean }>> } } };

@@ -1,15 +1,13 @@
 import { strict as assert } from "node:assert";
 import { request } from "node:http";
-import { cp, mkdtemp } from "node:fs/promises";
+import { appendFile, cp, mkdtemp } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { hostname, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
-import { publisherSink, startServiceHttp, type ServiceHttp } from "../../src/apps/http.js";
-import { createEventPublisher, kvKey, openConnection, openKv, type Connection } from "../../src/bus/index.js";
+import { kvKey, openConnection, openKv, type Connection } from "../../src/bus/index.js";
 import { runStatus, type StatusReport } from "../../src/cli/commands/status.js";
-import { serveStatus, type StatusResponder } from "../../src/netapi/index.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -44,38 +42,18 @@ function get(url: string): Promise<{ status: number; body: unknown }> {
 describe("health and reactor status against a real nats-server", () => {
   let server: NatsServer;
   let service: ServiceHandle;
-  let web: ServiceHttp;
-  let responder: StatusResponder;
   let conn: Connection;
-  const started = new Date().toISOString();
 
   before(async () => {
     server = await startNatsServer();
     const dir = await serviceFixtures();
+    // the service serves /metrics and /healthz, and answers `reactor status`, by itself
+    await appendFile(join(dir, "reactor.yaml"), 'metrics: { listen: "127.0.0.1:0" }\n');
     service = await startService({
       configPath: join(dir, "reactor.yaml"),
       nats: server.url,
       log: createLogger({ level: "silent" }),
     });
-    web = await startServiceHttp({
-      conn: service.conn,
-      counters: () => ({ ...service.engine.counters }),
-      sink: publisherSink(createEventPublisher(service.conn, { maxEventBytes: 1 << 20 })),
-      stream: "EVENTS",
-      durable: "reactor",
-      maxEventBytes: 1 << 20,
-      metricsListen: "127.0.0.1:0",
-    });
-    responder = serveStatus(service.conn, () => ({
-      instance: `${hostname()}:${process.pid}`,
-      host: hostname(),
-      pid: process.pid,
-      started,
-      stream: "EVENTS",
-      durable: "reactor",
-      counters: { ...service.engine.counters },
-      metrics: web.metricsServer!.url,
-    }));
     conn = await openConnection({ servers: [server.url] });
     const minions = await openKv(conn, { bucket: "minions" });
     await minions.put(kvKey("web1"), { id: "web1", grains: {}, last_seen: "2024-05-01T10:00:00.000Z" });
@@ -94,8 +72,6 @@ describe("health and reactor status against a real nats-server", () => {
     });
   });
   after(async () => {
-    responder.stop();
-    await web.stop();
     await conn.close();
     await service.stop();
     await server.stop();
@@ -126,7 +102,8 @@ describe("health and reactor status against a real nats-server", () => {
     assert.equal(r.consumer?.durable, "reactor");
     assert.equal(r.replicas.length, 1);
     assert.equal(r.replicas[0]!.instance, `${hostname()}:${process.pid}`);
-    assert.equal(r.replicas[0]!.started, started);
+    assert.match(r.replicas[0]!.started, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(r.replicas[0]!.metrics, service.web.metricsServer!.url);
     assert.equal(typeof r.replicas[0]!.counters["received"], "number");
     assert.deepEqual(r.agents, [
       { id: "db1", key_state: "rejected", last_seen: "2024-05-01T11:00:00.000Z" },
@@ -135,42 +112,8 @@ describe("health and reactor status against a real nats-server", () => {
     ]);
   });
 
-  it("reactor status prints tables, and exits 3 when no replica answers", async () => {
-    const lines: string[] = [];
-    assert.equal(
-      await runStatus({ nats: server.url, stream: "EVENTS", durable: "reactor", wait: "500" }, (s) =>
-        lines.push(s),
-      ),
-      0,
-    );
-    assert.ok(lines.includes("service replicas: 1"));
-    assert.ok(lines.includes("agents: 3"));
-    assert.ok(lines.includes("ID               KEY       LAST SEEN"));
-    assert.ok(lines.includes("new.example.com  pending   -"));
-    const none: string[] = [];
-    assert.equal(
-      await runStatus(
-        { json: true, nats: server.url, stream: "EVENTS", durable: "nobody", wait: "200" },
-        (s) => none.push(s),
-      ),
-      0,
-    );
-    assert.equal((JSON.parse(none[0]!) as StatusReport).consumer, null);
-    responder.stop();
-    responder = { stop: () => undefined };
-    const alone: string[] = [];
-    assert.equal(
-      await runStatus(
-        { json: true, nats: server.url, stream: "EVENTS", durable: "reactor", wait: "200" },
-        (s) => alone.push(s),
-      ),
-      3,
-    );
-    assert.deepEqual((JSON.parse(alone[0]!) as StatusReport).replicas, []);
-  });
-
   it("/healthz answers 200 while NATS is up, 503 once the server is stopped, 200 after it is back", async () => {
-    const url = `${web.metricsServer!.url}/healthz`;
+    const url = `${service.web.metricsServer!.url}/healthz`;
     const up = await get(url);
     assert.equal(up.status, 200);
     const body = up.body as Record<string, unknown>;
@@ -197,5 +140,37 @@ describe("health and reactor status against a real nats-server", () => {
       { what: "a 200 from /healthz after the restart", timeoutMs: 20_000 },
     );
     assert.equal((back.body as Record<string, unknown>)["nats"], "connected");
+  });
+  it("reactor status prints tables, and exits 3 when no replica answers", async () => {
+    const lines: string[] = [];
+    assert.equal(
+      await runStatus({ nats: server.url, stream: "EVENTS", durable: "reactor", wait: "500" }, (s) =>
+        lines.push(s),
+      ),
+      0,
+    );
+    assert.ok(lines.includes("service replicas: 1"));
+    assert.ok(lines.includes("agents: 3"));
+    assert.ok(lines.includes("ID               KEY       LAST SEEN"));
+    assert.ok(lines.includes("new.example.com  pending   -"));
+    const none: string[] = [];
+    assert.equal(
+      await runStatus(
+        { json: true, nats: server.url, stream: "EVENTS", durable: "nobody", wait: "200" },
+        (s) => none.push(s),
+      ),
+      0,
+    );
+    assert.equal((JSON.parse(none[0]!) as StatusReport).consumer, null);
+    await service.stop();
+    const alone: string[] = [];
+    assert.equal(
+      await runStatus(
+        { json: true, nats: server.url, stream: "EVENTS", durable: "reactor", wait: "200" },
+        (s) => alone.push(s),
+      ),
+      3,
+    );
+    assert.deepEqual((JSON.parse(alone[0]!) as StatusReport).replicas, []);
   });
 });
