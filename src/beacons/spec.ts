@@ -24,6 +24,11 @@ export const DEFAULT_INTERVAL_S = 10;
 export const MIN_INTERVAL_S = 1;
 /** Longest a poll may take before it counts as failed, in milliseconds (shorter when the interval is). */
 export const MAX_POLL_TIMEOUT_MS = 60_000;
+/**
+ * Shortest poll timeout, in milliseconds. A 1 s interval must not mean a 1 s limit: a probe that runs
+ * a check command on a loaded host can take longer; ticks are skipped while a poll is in flight.
+ */
+export const MIN_POLL_TIMEOUT_MS = 10_000;
 /** The options every beacon accepts; the rest go to the type's parser. */
 export const COMMON_OPTIONS = ["interval", "enabled", "run_once", "disable_during_state_run", "beacon_module"] as const;
 
@@ -35,7 +40,7 @@ export interface BeaconSpec {
   readonly type: string;
   /** `interval` in milliseconds. Default 10 s; at least 1 s from a file. */
   readonly intervalMs: number;
-  /** Longest one poll may run before it is reported as failed. Default: the interval, at most 60 s. */
+  /** Longest one poll may run before it is reported as failed: the interval, at least 10 s, at most 60 s. */
   readonly timeoutMs: number;
   /** `enabled`, default true. */
   readonly enabled: boolean;
@@ -114,7 +119,7 @@ export function compileBeacon(name: string, raw: unknown, source: YamlSource, pa
       name,
       type: plugin.type,
       intervalMs,
-      timeoutMs: Math.min(intervalMs, MAX_POLL_TIMEOUT_MS),
+      timeoutMs: Math.min(Math.max(intervalMs, MIN_POLL_TIMEOUT_MS), MAX_POLL_TIMEOUT_MS),
       ...common,
       config: deepFreeze(config),
       raw: deepFreeze(rawMap(f)),

@@ -6,13 +6,14 @@
  * right command. (The cluster configs are also checked by `nats-server -t` when it is on PATH.)
  */
 import { spawnSync } from "node:child_process";
+import { repoRoot } from "../helpers/paths.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { strict as assert } from "node:assert";
 import { parse } from "yaml";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const ROOT = repoRoot();
 const read = (p: string) => readFileSync(join(ROOT, p), "utf8");
 
 interface ComposeService {

@@ -3,12 +3,13 @@
  * classes that use it (as fastify's test/internals/errors.test.js keeps its docs in sync).
  */
 import { readFileSync } from "node:fs";
+import { repoRoot } from "../helpers/paths.js";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { strict as assert } from "node:assert";
 import { ErrorCode } from "../../src/core/errors.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const ROOT = repoRoot();
 const doc = readFileSync(join(ROOT, "docs", "errors.md"), "utf8");
 const source = readFileSync(join(ROOT, "src", "core", "errors.ts"), "utf8");
 /** Table rows: code -> the class cell. */

@@ -4,6 +4,7 @@
  * plans, and the example agent and beacons files compile.
  */
 import { readFileSync, readdirSync } from "node:fs";
+import { repoRoot } from "../helpers/paths.js";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { strict as assert } from "node:assert";
@@ -13,7 +14,7 @@ import { compileAgentConfig, loadServiceConfig, parseYaml } from "../../src/conf
 import { compileBeacons } from "../../src/beacons/index.js";
 import { compileOrchestration } from "../../src/orchestrate/index.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const ROOT = repoRoot();
 const REACTORS = join(ROOT, "reactors");
 const CONFIG = join(REACTORS, "reactor.yaml");
 const SPECS = readdirSync(join(REACTORS, "spec"))

@@ -4,6 +4,7 @@
  * mistakes fail with the field path and line the compile step would name.
  */
 import { readFileSync } from "node:fs";
+import { repoRoot } from "../helpers/paths.js";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { strict as assert } from "node:assert";
@@ -13,7 +14,7 @@ import { assertSchema, checkSchema, compileAgentConfig, compileServiceConfig, lo
 import { withMessages } from "../../src/config/schema-check.js";
 import { compileBeacons } from "../../src/beacons/index.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const ROOT = repoRoot();
 
 function errorsOf(name: SchemaName, text: string, file = `${name}.yaml`): string[] {
   return checkSchema(name, parseYaml(text, file)).map((e) => e.message);
