@@ -33,8 +33,8 @@ export function benchSeconds(def: number): number {
 }
 
 /** Prints a goal line: `GOAL | name | target | measured | met|NOT met`. */
-export function goal(name: string, target: string, measured: string, met: boolean): void {
-  console.log(`GOAL | ${name} | ${target} | ${measured} | ${met ? "met" : "NOT met"}`);
+export function goal(name: string, target: string, measured: string, met: boolean | undefined): void {
+  console.log(`GOAL | ${name} | ${target} | ${measured} | ${met === undefined ? "reported (no goal)" : met ? "met" : "NOT met"}`);
 }
 
 /** A note on how noisy the machine was when the bench started (2 cores, shared with other work). */
