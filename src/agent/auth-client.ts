@@ -76,7 +76,8 @@ export async function authenticate(o: AuthClientOptions): Promise<AuthSession> {
     }
     if (typeof outcome === "string") {
       log.warn({ reason: outcome }, "authentication attempt failed");
-      await pause(backoff(o.retryMs ?? 10_000, failures++, o), o.signal);
+      // No service yet (both starting together is common): retry soon, then back off to retryMs.
+      await pause(jitter(Math.min(o.retryMs ?? 10_000, 250 * 2 ** Math.min(failures++, 16)), o), o.signal);
       continue;
     }
     failures = 0;

@@ -16,8 +16,11 @@ import {
 } from "../bus/index.js";
 import { loadAgentConfig, parseYaml, type AgentConfig, type AgentConfigOverrides } from "../config/index.js";
 import { errorMessage, type Logger } from "../core/index.js";
+import { signEvent } from "../core/auth/index.js";
 import {
+  authenticate,
   createBuiltinRegistry,
+  detectGrains,
   createExecutor,
   createServiceManager,
   JobLedger,
@@ -38,6 +41,8 @@ export interface AgentOptions {
   readonly nats?: string;
   readonly overrides?: AgentConfigOverrides;
   readonly log?: Logger;
+  /** Aborts the key handshake (a stop while still pending). */
+  readonly signal?: AbortSignal;
   /** Seconds between presence updates in the `minions` bucket. Default 30. */
   readonly presenceIntervalS?: number;
 }
@@ -65,7 +70,11 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
 
   const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
   await ensureJobStream(conn);
-  const publisher = createEventPublisher(conn, { maxEventBytes: 1024 * 1024, retryForMs: 2000 });
+  const staticGrains = await detectedGrains(config, log);
+  // Like a Salt minion, nothing runs until the key service accepted this agent's key.
+  const session = await authenticate({ conn, id: config.id, identity, stateDir: config.state_dir, grains: staticGrains, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+  log.info({ service_fingerprint: session.serviceFingerprint }, "accepted by the reactor service");
+  const publisher = createEventPublisher(conn, { maxEventBytes: 1024 * 1024, retryForMs: 2000, sign: (e) => signEvent(e, identity) });
   const sink = await openBufferedSink({ agentId: config.id, stateDir: config.state_dir, publisher, maxEvents: config.buffer.max_events, log: log.child({ component: "buffer" }) });
   void watchReconnects(conn, sink);
 
@@ -92,7 +101,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   registry.add("mine", createMineModule(mine, createMineReader({ mine: mineStore, minions: minionsKv })));
 
   const minions = await openKv<MinionValue>(conn, { bucket: "minions", history: 1 });
-  const grains = (await registry.get("grains.items")?.([], {}, moduleContextFor(config, log, sink, serviceManager, executor))) as Record<string, unknown> | undefined;
+  const grains = staticGrains;
   const presence = async () => {
     try {
       await minions.put(kvKey(config.id), { id: config.id, grains: grains ?? config.grains, last_seen: new Date().toISOString() });
@@ -105,7 +114,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   presenceTimer.unref();
 
   const jobs = await consumeJobs(conn, config.id, { ackWaitMs: (config.job_timeout + 30) * 1000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
-  const jobLoop = serveJobs(jobs, config, ledger, executor, sink, log);
+  const jobLoop = serveJobs(jobs, config, ledger, executor, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature));
   await sink.emit(`salt/minion/${config.id}/start`, { id: config.id, data: `Minion ${config.id} started at ${new Date().toString()}`, grains: grains ?? {} });
   void mine.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "mine start failed"));
   log.info({ servers: config.nats.servers, beacons: beacons.list().length, functions: executor.listFunctions().length }, "agent started");
@@ -144,9 +153,15 @@ async function serveJobs(
   executor: Executor,
   sink: BufferedSink,
   log: Logger,
+  signedByService: (d: JobDelivery) => boolean,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const d of jobs) {
+    if (!signedByService(d)) {
+      log.warn({ jid: d.job.jid, fun: d.job.fun, user: d.job.user }, "refused a job not signed by the reactor service");
+      d.term("not signed by the reactor service");
+      continue;
+    }
     const p = (async () => {
       const keepAlive = setInterval(() => d.working(), 10_000);
       try {
@@ -186,15 +201,12 @@ async function watchReconnects(conn: Connection, sink: BufferedSink): Promise<vo
   for await (const s of conn.nc.status()) if (s.type === "reconnect") void sink.flush();
 }
 
-function moduleContextFor(config: AgentConfig, log: Logger, sink: BufferedSink, serviceManager: ReturnType<typeof createServiceManager>, executor: Executor) {
-  return {
-    config,
-    logger: log,
-    emit: sink,
-    serviceManager,
-    signal: new AbortController().signal,
-    job: { jid: "startup", fun: "grains.items", arg: [], kwarg: {}, tgt: config.id, tgt_type: "list", timeout: 30, expires: new Date(Date.now() + 60_000).toISOString(), user: "agent" },
-    listFunctions: () => executor.listFunctions(),
-    setRetcode: () => undefined,
-  };
+/** Detected and static grains (what `grains.items` returns), offered to the key service and stored in `minions`. */
+async function detectedGrains(config: AgentConfig, log: Logger): Promise<Record<string, unknown>> {
+  try {
+    return { ...(await detectGrains()), ...config.grains };
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, "grain detection failed; using the static grains");
+    return { ...config.grains };
+  }
 }

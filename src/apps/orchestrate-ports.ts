@@ -19,6 +19,8 @@ export interface OrchestratePortsDeps {
   readonly minions: MinionDirectory;
   readonly user: string;
   readonly replicas?: number;
+  /** Signs jobs (the service key); agents refuse unsigned jobs. */
+  readonly signJob?: (subject: string, payload: Uint8Array) => string;
   /** Service functions (the service passes its runner and wheel tables; the CLI has none). */
   readonly runner?: (fun: string, kwarg: Readonly<Record<string, unknown>>) => Promise<unknown>;
   readonly wheel?: (fun: string, kwarg: Readonly<Record<string, unknown>>) => Promise<unknown>;
@@ -56,7 +58,7 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
       const replies: Record<string, MinionReply> = {};
       const timer = setTimeout(() => void stream.stop(), c.timeoutMs + 2000);
       try {
-        for (const id of c.targets) await publishJob(d.conn, id, job);
+        for (const id of c.targets) await publishJob(d.conn, id, job, d.signJob);
         for await (const ev of stream) {
           const r = ev.event.data as unknown as JobReturn;
           if (c.targets.includes(r.id)) replies[r.id] = r;

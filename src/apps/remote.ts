@@ -57,7 +57,8 @@ export async function runRemote(client: Client, call: RemoteCall): Promise<Remot
   await client.publisher.publish(
     createEvent({ tag: `salt/job/${jid}/new`, data: { jid, tgt: call.tgt, tgt_type: call.tgtType, fun: call.fun, arg: call.arg, minions: targets, user: "cli" }, source: "cli" }),
   );
-  for (const id of targets) await publishJob(client.conn, id, job);
+  if (!client.signJob) throw new Error("jobs must be signed with the service key: give --key FILE or set REACTOR_KEY_FILE");
+  for (const id of targets) await publishJob(client.conn, id, job, client.signJob);
   const timer = setTimeout(() => void stream.stop(), (call.timeout + 5) * 1000);
   for await (const d of stream) {
     const r = d.event.data as unknown as JobReturn;

@@ -23,6 +23,7 @@ import { hostname } from "node:os";
 import { serveStatus } from "../netapi/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { resolveServers } from "./client.js";
+import { startServiceSecurity } from "./service-security.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
 import { createOrchestratePorts } from "./orchestrate-ports.js";
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   /** Extra runner and wheel functions (orchestration, keys, mine) registered by the caller. */
   readonly runners?: Record<string, ServiceFunction>;
   readonly wheel?: Record<string, ServiceFunction>;
+  /** Use this key file instead of `keys.service_key` (`reactor up` keeps one per stack). */
+  readonly serviceKeyFile?: string;
 }
 
 /** A running service. */
@@ -47,6 +50,8 @@ export interface ServiceHandle {
   readonly web: ServiceHttp;
   readonly conn: Connection;
   readonly minions: MinionDirectory;
+  /** The service's public key and its key file. */
+  readonly serviceKey: { readonly publicKey: string; readonly file: string };
   /** Re-reads reactor.yaml; a bad file leaves the running map in place and throws. */
   reload(): Promise<void>;
   /** Stops consuming, waits for events in progress, closes. Idempotent. */
@@ -68,7 +73,8 @@ export function streamSettings(config: ServiceConfig): EventStreamSettings {
 
 /** Starts the reactor service. */
 export async function startService(opts: ServiceOptions): Promise<ServiceHandle> {
-  const config = await loadServiceConfig(opts.configPath);
+  const loaded = await loadServiceConfig(opts.configPath);
+  const config: ServiceConfig = opts.serviceKeyFile ? { ...loaded, keys: { ...loaded.keys, service_key: opts.serviceKeyFile } } : loaded;
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
   const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
@@ -79,13 +85,17 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const ledger = new ReactionLedger(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const throttler = new Throttler(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const minions = await openMinionDirectory(conn, { replicas, log });
-  const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes });
+  // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
+  const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
+  const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });
+  const security = await startServiceSecurity(conn, config, () => publisher, log);
+  signer.sign = security.signEvent;
 
   const emit = async (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => {
     await publisher.publish(createEvent({ tag, data, id, source: "reactor", causationId: cause.id, depth: cause.depth + 1 }));
   };
   const runners: Record<string, ServiceFunction> = { ...builtinRunners(emit), ...opts.runners };
-  const wheel: Record<string, ServiceFunction> = { ...opts.wheel };
+  const wheel: Record<string, ServiceFunction> = { ...security.wheel, ...opts.wheel };
   const background = new Set<Promise<unknown>>();
   let orchPorts: Promise<OrchestratePorts> | undefined;
   const callTable = (table: Record<string, ServiceFunction>) => async (fun: string, kwarg: Readonly<Record<string, unknown>>) => {
@@ -107,13 +117,14 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
         minions,
         user: "reactor",
         replicas,
+        signJob: security.signJob,
         runner: callTable(runners),
         wheel: callTable(wheel),
       })),
   });
   const ports: DispatchPorts = {
     resolveTargets: async (tgt, tgtType) => minions.resolve(tgt, tgtType),
-    publishJob: async (agentId, job) => void (await publishJob(conn, agentId, job)),
+    publishJob: async (agentId, job) => void (await publishJob(conn, agentId, job, security.signJob)),
     emit: (tag, data, o) => emit(tag, data, o.id, o.cause),
     runners,
     wheel,
@@ -123,6 +134,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     throttler,
     ports,
     audit: emit,
+    ...(security.verify ? { verify: security.verify } : {}),
     log: log.child({ component: "engine" }),
     dispatchRetries: config.limits.dispatch_retries,
   });
@@ -174,6 +186,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     engine,
     web,
     conn,
+    serviceKey: { publicKey: security.serviceKey.publicKey, file: security.serviceKey.seedFile },
     minions,
     async reload() {
       const next = await loadServiceConfig(opts.configPath);
@@ -189,6 +202,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
           ["in-flight events", () => loop],
           ["orchestration runs", () => Promise.allSettled([...background])],
           ["minions watch", async () => minions.stop()],
+          ["key service", () => security.stop()],
           ["connection", () => conn.close()],
         ];
         for (const [what, step] of steps) {
@@ -206,7 +220,7 @@ async function runLoop(stream: EventStream, engine: ReactorEngine, concurrency: 
   const inflight = new Set<Promise<void>>();
   for await (const d of stream) {
     const t0 = process.hrtime.bigint();
-    const p = engine.handle(d.event).then(
+    const p = engine.handle(d.event, { subject: d.subject, payload: d.payload, seq: d.seq }).then(
       () => {
         d.ack();
         observe(Number(process.hrtime.bigint() - t0) / 1e9);

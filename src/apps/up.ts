@@ -68,7 +68,7 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
       url = server.url;
       log.info({ url, pid: server.process.pid }, "nats-server started");
     }
-    const service = await startService({ configPath: config, nats: url, log: log.child({ component: "service" }) });
+    const service = await startService({ configPath: config, nats: url, serviceKeyFile: join(stateDir, "service.nk"), log: log.child({ component: "service" }) });
     cleanups.push(() => service.stop());
     let agent: AgentHandle | undefined;
     if (!opts.noAgent) {
@@ -97,11 +97,13 @@ export function upBanner(h: UpHandle): string {
   return [
     "",
     "nats-reactor is up.",
-    `  NATS:    ${h.url}   (export NATS_URL=${h.url} in another terminal)`,
+    `  NATS:    ${h.url}`,
+    `  key:     ${h.service.serviceKey.file}   (signs what the CLI sends; the reactor ignores unsigned events)`,
     `  state:   ${h.stateDir}`,
     `  agent:   ${h.agent ? id : "(none)"}`,
     "",
-    "Try, in another terminal (with NATS_URL set):",
+    "Try, in another terminal:",
+    `  export NATS_URL=${h.url} REACTOR_KEY_FILE=${h.service.serviceKey.file}`,
     "  reactor event watch '*'                           # follow every event",
     `  reactor run '${id}' test.ping                        # remote execution`,
     "  reactor event send myco/hello '{\"who\": \"me\"}'       # fire an event",

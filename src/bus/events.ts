@@ -100,11 +100,18 @@ export interface EventPublisher {
  */
 export function createEventPublisher(
   conn: Connection,
-  opts: { maxEventBytes: number; retryForMs?: number; ackTimeoutMs?: number },
+  opts: {
+    maxEventBytes: number;
+    retryForMs?: number;
+    ackTimeoutMs?: number;
+    /** Signs each event before it is encoded (the service's and agents' keys). */
+    sign?: (event: ReactorEvent) => ReactorEvent;
+  },
 ): EventPublisher {
   const retryFor = opts.retryForMs ?? 30_000;
   return {
-    async publish(event) {
+    async publish(unsigned) {
+      const event = opts.sign && !unsigned.signature ? opts.sign(unsigned) : unsigned;
       const enc = encodeEvent(event, opts.maxEventBytes);
       const deadline = Date.now() + retryFor;
       for (let attempt = 0; ; attempt++) {
@@ -145,6 +152,9 @@ export interface InvalidMessage {
 /** One decoded event delivered by a consumer, with its acknowledgement controls. */
 export interface EventDelivery {
   readonly event: ReactorEvent;
+  /** The message's subject and payload, as received (what a signature covers). */
+  readonly subject: string;
+  readonly payload: Uint8Array;
   readonly seq: number;
   /** 1 on first delivery. */
   readonly deliveryCount: number;
@@ -172,6 +182,8 @@ function toDelivery(
     const event = decodeEvent(m.subject, m.headers, m.data, maxBytes);
     return {
       event,
+      subject: m.subject,
+      payload: m.data,
       seq: m.seq,
       deliveryCount: m.info.deliveryCount,
       ack: () => m.ack(),

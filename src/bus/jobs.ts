@@ -52,12 +52,17 @@ export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSett
   }
 }
 
-/** Publishes a job for one agent and waits for the stream's ack. */
-export async function publishJob(conn: Connection, agentId: string, job: JobRequest, signature?: string): Promise<{ duplicate: boolean }> {
+/** Signs a job's subject and payload bytes; the result travels in the `Reactor-Sig` header. */
+export type JobSigner = (subject: string, payload: Uint8Array) => string;
+
+/** Publishes a job for one agent (signed when a signer is given) and waits for the stream's ack. */
+export async function publishJob(conn: Connection, agentId: string, job: JobRequest, sign?: JobSigner): Promise<{ duplicate: boolean }> {
+  const subject = jobSubject(agentId);
+  const payload = new TextEncoder().encode(JSON.stringify(job));
   const h = natsHeaders();
-  if (signature) h.set(JOB_SIGNATURE_HEADER, signature);
+  if (sign) h.set(JOB_SIGNATURE_HEADER, sign(subject, payload));
   try {
-    const ack = await conn.js.publish(jobSubject(agentId), JSON.stringify(job), { msgID: `${job.jid}/${agentId}`, headers: h, timeout: 5000 });
+    const ack = await conn.js.publish(subject, payload, { msgID: `${job.jid}/${agentId}`, headers: h, timeout: 5000 });
     return { duplicate: ack.duplicate };
   } catch (err) {
     throw new BusError(`cannot publish job ${job.jid} for ${agentId}: ${errorMessage(err)}`, { cause: err });
@@ -67,6 +72,7 @@ export async function publishJob(conn: Connection, agentId: string, job: JobRequ
 /** A job delivered to an agent. */
 export interface JobDelivery {
   readonly job: JobRequest;
+  readonly subject: string;
   readonly payload: Uint8Array;
   readonly signature?: string;
   ack(): void;
@@ -126,6 +132,7 @@ function toJob(m: JsMsg, onInvalid: (reason: string) => void): JobDelivery | und
   const sig = m.headers?.get(JOB_SIGNATURE_HEADER);
   return {
     job,
+    subject: m.subject,
     payload: m.data,
     ...(sig ? { signature: sig } : {}),
     ack: () => m.ack(),

@@ -14,6 +14,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerOrchestrate } from "./commands/orchestrate.js";
 import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
+import { registerKey } from "./commands/key.js";
 
 import { packageRoot } from "../apps/index.js";
 
@@ -36,5 +37,6 @@ registerUp(program);
 registerStatus(program);
 registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
+registerKey(program);
 
 await program.parseAsync(process.argv);

@@ -63,6 +63,19 @@ export interface ServiceConfig {
     readonly autoreject: readonly string[];
     /** Grain name -> accepted values. Default {}. */
     readonly autosign_grains: Readonly<Record<string, readonly string[]>>;
+    /**
+     * The service's key pair (nkey seed file, created on first start, mode 0600). It signs jobs and the
+     * service's own events; CLI commands on the service host use it too (REACTOR_KEY_FILE).
+     * Default `/var/lib/nats-reactor/service/service.nk`; relative paths resolve against this file.
+     */
+    readonly service_key: string;
+    /** Public keys (operators' CLI keys) trusted like the service key. Default []. */
+    readonly admin_keys: readonly string[];
+    /**
+     * Act only on events signed by an accepted agent within its own namespace, or by a trusted key.
+     * Default true. `false` turns authenticity off (a closed lab; never in production).
+     */
+    readonly verify_events: boolean;
   };
   readonly limits: {
     /** Default 1MiB. */
@@ -124,7 +137,7 @@ export function compileServiceConfig(text: string, file: string): ServiceConfig 
     consumer: consumer(raw["consumer"], c),
     reactor: map.entries,
     ...(map.file !== undefined ? { reactor_map_file: map.file } : {}),
-    keys: keys(raw["keys"], c),
+    keys: keys(raw["keys"], c, rel),
     limits: limits(raw["limits"], c),
     logging: { level: c.oneOf(c.section(raw["logging"], ["logging"], ["level"])["level"], ["logging", "level"], LOG_LEVELS, "info") },
     metrics: optional({ listen: metricsListen }),
@@ -206,8 +219,8 @@ function consumer(raw: unknown, c: FieldChecker): ServiceConfig["consumer"] {
   };
 }
 
-function keys(raw: unknown, c: FieldChecker): ServiceConfig["keys"] {
-  const k = c.section(raw, ["keys"], ["auto_accept", "autosign", "autoreject", "autosign_grains"]);
+function keys(raw: unknown, c: FieldChecker, rel: (p: string) => string): ServiceConfig["keys"] {
+  const k = c.section(raw, ["keys"], ["auto_accept", "autosign", "autoreject", "autosign_grains", "service_key", "admin_keys", "verify_events"]);
   const grains: Record<string, readonly string[]> = {};
   const g = c.section(k["autosign_grains"], ["keys", "autosign_grains"], Object.keys(isMap(k["autosign_grains"]) ? k["autosign_grains"] : {}));
   for (const [name, values] of Object.entries(g)) {
@@ -218,6 +231,9 @@ function keys(raw: unknown, c: FieldChecker): ServiceConfig["keys"] {
     autosign: c.strList(k["autosign"], ["keys", "autosign"]),
     autoreject: c.strList(k["autoreject"], ["keys", "autoreject"]),
     autosign_grains: grains,
+    service_key: rel(c.optStr(k["service_key"], ["keys", "service_key"]) ?? "/var/lib/nats-reactor/service/service.nk"),
+    admin_keys: c.strList(k["admin_keys"], ["keys", "admin_keys"]),
+    verify_events: c.bool(k["verify_events"], ["keys", "verify_events"], true),
   };
 }
 

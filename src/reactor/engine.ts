@@ -12,7 +12,14 @@ import { renderReactions, type MineLookup } from "./render.js";
 import type { Throttler } from "./throttle.js";
 
 /** The result of checking an event's sender. */
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: string };
+
+/** The message an event came in, for signature checks (absent when an event is handled directly). */
+export interface RawMessage {
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  readonly seq: number;
+}
 
 /** Counters the engine keeps (exported as metrics by the service). */
 export interface EngineCounters {
@@ -35,7 +42,7 @@ export interface EngineDeps {
   readonly ports: DispatchPorts;
   /** Publishes an audit event (`reactor/...`) with a deterministic id. */
   audit(tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent): Promise<void>;
-  verify?: (event: ReactorEvent) => Verdict | Promise<Verdict>;
+  verify?: (event: ReactorEvent, raw?: RawMessage) => Verdict | Promise<Verdict>;
   mine?: MineLookup;
   log?: Logger;
   /** Retries of a dispatch that failed on the bus. Default 3. */
@@ -88,18 +95,24 @@ export class ReactorEngine {
   }
 
   /** Handles one event completely. Throws only when the bus failed (the caller redelivers). */
-  async handle(event: ReactorEvent): Promise<void> {
+  async handle(event: ReactorEvent, raw?: RawMessage): Promise<void> {
     const { config, index } = this.current;
     this.counters.received++;
     const own = event.tag.startsWith("reactor/");
     const audit = (kind: string, data: Record<string, unknown>, suffix = kind) =>
       own ? Promise.resolve() : this.deps.audit(`reactor/event/${event.id}/${kind}`, { event_id: event.id, tag: event.tag, ...data }, `${event.id}/${suffix}`, event);
 
-    const verdict = this.deps.verify ? await this.deps.verify(event) : { ok: true as const };
+    const verdict = this.deps.verify ? await this.deps.verify(event, raw) : { ok: true as const };
     if (!verdict.ok) {
       this.counters.rejected++;
       this.log.warn({ event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason }, "event rejected");
-      if (!own) await this.deps.audit("reactor/security/rejected", { event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason }, `${event.id}/rejected`, event);
+      // Reported even for reactor/ tags: a forged engine event is exactly what this must show.
+      await this.deps.audit(
+        "reactor/security/rejected",
+        { event_id: event.id, tag: event.tag, source: event.source, kind: verdict.kind ?? "rejected", reason: verdict.reason },
+        `${event.id}/rejected`,
+        event,
+      );
       return;
     }
     const matched = index.match(event);

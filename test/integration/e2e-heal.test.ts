@@ -32,6 +32,8 @@ describe("end to end: a killed service comes back by itself", () => {
   let port: number;
   let pidfile: string;
   const procs: ReturnType<typeof startCli>[] = [];
+  /** The CLI's environment: the server, and the service key so that what the CLI sends is signed. */
+  let env: Record<string, string> = {};
 
   before(async () => {
     nats = await natsForTests();
@@ -39,7 +41,7 @@ describe("end to end: a killed service comes back by itself", () => {
     port = await freePort();
     pidfile = join(dir, "demo-web.pid");
     await mkdir(join(dir, "reactors"));
-    await writeFile(join(dir, "reactor.yaml"), ["reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", "  - 'salt/netapi/hook/deploy':", "    - reactors/deploy.sls", ""].join("\n"));
+    await writeFile(join(dir, "reactor.yaml"), ["keys:", "  autosign: [ 'web*' ]", "  service_key: service.nk", "reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", "  - 'salt/netapi/hook/deploy':", "    - reactors/deploy.sls", ""].join("\n"));
     await mkdir(join(dir, "orch"));
     await writeFile(join(dir, "reactors/deploy.sls"), "deploy:\n  runner.state.orchestrate:\n    - args:\n      - mods: orch/deploy.sls\n      - pillar: { target: {{ data['body']['host'] | json }} }\n");
     await writeFile(
@@ -87,7 +89,7 @@ describe("end to end: a killed service comes back by itself", () => {
       }),
     );
     await writeFile(join(dir, "beacons.yaml"), "beacons:\n  service:\n    - services:\n        demo-web:\n          onchangeonly: true\n    - interval: 1\n");
-    const env = { NATS_URL: nats.url, REACTOR_LOG_LEVEL: "warn" };
+    env = { NATS_URL: nats.url, REACTOR_LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn", REACTOR_KEY_FILE: join(dir, "service.nk") };
     procs.push(startCli(["serve", "-c", join(dir, "reactor.yaml")], env));
     procs.push(startCli(["agent", "-c", join(dir, "agent.yaml")], env));
   });
@@ -104,12 +106,12 @@ describe("end to end: a killed service comes back by itself", () => {
   });
 
   it("runs a job from a reaction and returns Salt's job return", async () => {
-    const watcher = startCli(["event", "watch", "salt/job/*/ret/*", "--json"], { NATS_URL: nats.url });
+    const watcher = startCli(["event", "watch", "salt/job/*/ret/*", "--json"], env);
     try {
       await waitFor(async () => {
-        await runCli(["event", "send", "myco/ping", "{}"], { NATS_URL: nats.url });
+        await runCli(["event", "send", "myco/ping", "{}"], env);
         return watcher.out().includes('"fun":"test.ping"');
-      }, { what: `a test.ping return (agent stderr: ${procs[1]!.err()})`, timeoutMs: 30_000, intervalMs: 1000 });
+      }, { what: `a test.ping return (agent stderr: ${procs[1]!.err()}; service stderr: ${procs[0]!.err()}; watcher: ${watcher.out()} ${watcher.err()})`, timeoutMs: 30_000, intervalMs: 1000 });
       const ret = JSON.parse(watcher.out().split("\n").find((l) => l.includes('"fun":"test.ping"'))!) as { tag: string; data: Record<string, unknown> };
       assert.match(ret.tag, /^salt\/job\/\d{20}_[0-9a-f]{12}\/ret\/web1\.example\.com$/);
       assert.equal(ret.data["return"], true);
@@ -122,7 +124,7 @@ describe("end to end: a killed service comes back by itself", () => {
   });
 
   it("runs functions on agents from the CLI like `salt TGT FUN ARGS`", async () => {
-    const env = { NATS_URL: nats.url };
+
     const echo = await waitFor(async () => {
       const r = await runCli(["run", "web*", "test.echo", "hello world", "--json"], env);
       return r.code === 0 ? r : undefined;
@@ -139,7 +141,7 @@ describe("end to end: a killed service comes back by itself", () => {
   });
 
   it("runs an orchestration started by a webhook-style event, and from the CLI", async () => {
-    const env = { NATS_URL: nats.url };
+
     const sent = await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ body: { host: "web1.example.com" } })], env);
     assert.equal(sent.code, 0, sent.stderr);
     // replay from the stream, so the watcher cannot miss the return whenever it starts
@@ -167,7 +169,7 @@ describe("end to end: a killed service comes back by itself", () => {
   it("restarts the service after it is killed", async () => {
     // The service is not running at first: the beacon reports it down and the reactor starts it.
     // Once the beacon has reported it running (onchangeonly: one event per change), kill it.
-    const beacon = startCli(["event", "watch", "salt/beacon/*/service/*", "--json", "--all"], { NATS_URL: nats.url });
+    const beacon = startCli(["event", "watch", "salt/beacon/*/service/*", "--json", "--all"], env);
     try {
       const runningEvents = () => beacon.out().split("\n").filter((l) => l.includes('"running":true')).length;
       await waitFor(() => runningEvents() >= 1, { what: `beacon reports demo-web running (agent: ${procs[1]!.err().slice(-1500)})`, timeoutMs: 30_000 });

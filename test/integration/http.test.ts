@@ -1,3 +1,5 @@
+import { signEvent } from "../../src/core/auth/index.js";
+import { loadServiceKey } from "../../src/keys/index.js";
 import { strict as assert } from "node:assert";
 import { request } from "node:http";
 import { cp, mkdtemp } from "node:fs/promises";
@@ -103,7 +105,10 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     const src = parseYaml(HTTP_YAML, "http.yaml");
     const { config, errors } = compileHttpConfig((src.value as Record<string, unknown>)["http"], src);
     assert.deepEqual(errors, []);
-    const publisher = createEventPublisher(service.conn, { maxEventBytes: 1 << 20 });
+    // what this test publishes is signed with the service key, as the service's own publisher does
+    const key = await loadServiceKey(service.serviceKey.file);
+    const sign = (e: ReactorEvent) => signEvent(e, key);
+    const publisher = createEventPublisher(service.conn, { maxEventBytes: 1 << 20, sign });
     const bus = busWatcher(service.conn, "EVENTS", 1 << 20);
     web = await startServiceHttp({
       conn: service.conn,
@@ -131,7 +136,7 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     });
     base = web.http!.url;
     conn = await openConnection({ servers: [nats.url] });
-    pub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
+    pub = createEventPublisher(conn, { maxEventBytes: 1 << 20, sign });
     const minions = await openKv(conn, { bucket: "minions" });
     for (const id of ["web1", "db1"])
       await minions.put(kvKey(id), { id, grains: {}, last_seen: new Date().toISOString() });

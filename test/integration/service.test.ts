@@ -15,7 +15,9 @@ import {
   type Connection,
   type EventPublisher,
 } from "../../src/bus/index.js";
-import { ConfigErrors, createEvent, type JobRequest, type ReactorEvent } from "../../src/core/index.js";
+import { ConfigErrors, createEvent, tagToSubject, type JobRequest, type ReactorEvent } from "../../src/core/index.js";
+import { signEvent, signerFromSeed } from "../../src/core/auth/index.js";
+import { loadServiceKey } from "../../src/keys/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -39,6 +41,7 @@ describe("reactor service against a real nats-server", () => {
   let nats: Awaited<ReturnType<typeof natsForTests>>;
   let conn: Connection;
   let pub: EventPublisher;
+  let unsignedPub: EventPublisher;
   let service: ServiceHandle;
   let dir: string;
   const audit: ReactorEvent[] = [];
@@ -49,7 +52,10 @@ describe("reactor service against a real nats-server", () => {
     dir = await fixtures();
     service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: createLogger({ level: "warn" }) });
     conn = await openConnection({ servers: [nats.url] });
-    pub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
+    // events of this test are signed with the service key, as `reactor event send` on the service host does
+    const key = await loadServiceKey(join(dir, "service.nk"));
+    pub = createEventPublisher(conn, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+    unsignedPub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
     const minions = await openKv(conn, { bucket: "minions" });
     for (const id of ["web1", "web2.example.com", "db1"]) {
       await minions.put(kvKey(id), { id, grains: { roles: [id.startsWith("web") ? "web" : "db"] }, last_seen: new Date().toISOString() });
@@ -136,12 +142,12 @@ describe("reactor service against a real nats-server", () => {
   });
 
   it("runs each reaction once when an event is delivered again", async () => {
-    const ev = createEvent({ tag: "myco/echo/2", data: { hosts: ["web1"], text: "once" } });
-    await pub.publish(ev);
+    const ev = signEvent(createEvent({ tag: "myco/echo/2", data: { hosts: ["web1"], text: "once" } }), await loadServiceKey(join(dir, "service.nk")));
+    const { seq } = await pub.publish(ev);
     await waitFor(() => auditFor(ev.id, "dispatched").length === 1, { what: "first dispatch" });
     const before = service.engine.counters.duplicates;
-    // the same event handled again (as after a crash before the ack): the ledger says it is done
-    await service.engine.handle(ev);
+    // the same message delivered again (as after a crash before the ack): the ledger says it is done
+    await service.engine.handle(ev, { subject: tagToSubject(ev.tag), payload: new TextEncoder().encode(JSON.stringify(ev.data)), seq });
     assert.equal(service.engine.counters.duplicates, before + 1);
     await waitFor(() => jobs.filter((j) => j.job.causationId === ev.id).length >= 1, { what: "job" });
     assert.equal(jobs.filter((j) => j.job.causationId === ev.id).length, 1);
@@ -154,6 +160,25 @@ describe("reactor service against a real nats-server", () => {
       what: "depth error",
     });
     assert.equal(err.data["tag"], "myco/loop");
+  });
+
+  it("acts on no unsigned, foreign-signed or tampered event, and reports each", async () => {
+    const unsigned = createEvent({ tag: "myco/echo/3", data: { hosts: ["web1"], text: "unsigned" } });
+    await unsignedPub.publish(unsigned);
+    const stranger = signerFromSeed("SUAIMC5J5UJ4NDDQEUCVW7EOIOR3RG7YVUF6C4OS2SDCNH4RSQSQTM7TCU");
+    const foreign = signEvent(createEvent({ tag: "myco/echo/4", data: { hosts: ["web1"], text: "foreign" } }), stranger);
+    await unsignedPub.publish(foreign);
+    const key = await loadServiceKey(join(dir, "service.nk"));
+    const tampered = signEvent(createEvent({ tag: "myco/echo/5", data: { hosts: ["web1"], text: "original" } }), key);
+    await unsignedPub.publish({ ...tampered, data: { ...tampered.data, text: "changed" } });
+    // A tampered event no longer verifies against the trusted keys, so it is judged as its claimed
+    // source's: "cli" has no accepted key (keys.test.ts covers tampering of an accepted agent's event).
+    for (const [ev, kind] of [[unsigned, "unsigned"], [foreign, "unknown-key"], [tampered, "unknown-key"]] as const) {
+      const rej = await waitFor(() => audit.find((a) => a.tag === "reactor/security/rejected" && a.data["event_id"] === ev.id), { what: `rejection of ${kind}` });
+      assert.equal(rej.data["kind"], kind, JSON.stringify(rej.data));
+      assert.equal(auditFor(ev.id, "dispatched").length, 0);
+    }
+    assert.equal(jobs.filter((j) => ["unsigned", "foreign", "changed"].includes(String(j.job.arg[0]))).length, 0);
   });
 
   it("reloads a changed map, and refuses a broken one keeping the old", async () => {

@@ -13,6 +13,7 @@ import { fail, parseSince, println, readDataArg, untilSignal } from "../common.j
 
 interface SendOptions {
   nats?: string;
+  key?: string;
   json?: boolean;
   file?: string;
   window?: string;
@@ -36,6 +37,7 @@ export function registerEvent(program: Command): void {
     .argument("[data]", "event data: a JSON object, or @file.json")
     .option("--nats <url>", "NATS server URL (default: NATS_URL, else nats://127.0.0.1:4222)")
     .option("--file <events.jsonl>", 'publish one {"tag", "data"} object per line')
+    .option("--key <file>", "sign with this key (default: REACTOR_KEY_FILE, else the service key on this host)")
     .option("--window <n>", "publish acks awaited at once with --file", "256")
     .option("--json", "print results as JSON")
     .action(async (tag: string | undefined, data: string | undefined, opts: SendOptions) => {
@@ -65,13 +67,24 @@ export function registerEvent(program: Command): void {
     });
 }
 
-async function connect(nats: string | undefined, name: string): Promise<Client> {
-  return openClient({ servers: resolveServers(nats), name, log: createLogger({ base: { app: "reactor-cli" }, level: "warn" }) });
+async function connect(nats: string | undefined, name: string, keyFile?: string, signing = false): Promise<Client> {
+  return openClient({
+    servers: resolveServers(nats),
+    name,
+    signing,
+    log: createLogger({ base: { app: "reactor-cli" }, level: "warn" }),
+    ...(keyFile ? { keyFile } : {}),
+  });
+}
+
+function warnUnsigned(client: Client): void {
+  if (!client.key) process.stderr.write("reactor: no key (--key or REACTOR_KEY_FILE): the event goes unsigned, and the reactor will report it instead of acting on it\n");
 }
 
 async function sendOne(tag: string, dataArg: string | undefined, opts: SendOptions): Promise<void> {
   const event = createEvent({ tag, data: await readDataArg(dataArg), source: "cli" });
-  const client = await connect(opts.nats, "reactor event send");
+  const client = await connect(opts.nats, "reactor event send", opts.key, true);
+  warnUnsigned(client);
   try {
     const r = await client.publisher.publish(event);
     if (opts.json) println(JSON.stringify({ id: event.id, tag, seq: r.seq, duplicate: r.duplicate }));
@@ -83,7 +96,8 @@ async function sendOne(tag: string, dataArg: string | undefined, opts: SendOptio
 
 async function sendFile(file: string, opts: SendOptions): Promise<void> {
   const window = Math.max(1, Number(opts.window) || 256);
-  const client = await connect(opts.nats, "reactor event send --file");
+  const client = await connect(opts.nats, "reactor event send --file", opts.key, true);
+  warnUnsigned(client);
   const inflight = new Set<Promise<unknown>>();
   const bad: string[] = [];
   let sent = 0;

@@ -6,7 +6,7 @@ import type { OrchestrateDeps } from "./orchestrate.js";
 export const orchestrateDeps: OrchestrateDeps = {
   async openPorts(opts) {
     const log = createLogger({ level: "warn" });
-    const client = await openClient({ servers: resolveServers(opts.nats), name: "reactor orchestrate", log });
+    const client = await openClient({ servers: resolveServers(opts.nats), name: "reactor orchestrate", signing: true, log });
     const minions = await openMinionDirectory(client.conn, { replicas: 1, log });
     const ports = await createOrchestratePorts({
       conn: client.conn,
@@ -15,6 +15,7 @@ export const orchestrateDeps: OrchestrateDeps = {
       maxEventBytes: client.maxEventBytes,
       minions,
       user: "cli",
+      ...(client.signJob ? { signJob: client.signJob } : {}),
     });
     return {
       ports,

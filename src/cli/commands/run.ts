@@ -6,6 +6,7 @@ import { fail, println } from "../common.js";
 
 interface RunOptions {
   nats?: string;
+  key?: string;
   json?: boolean;
   tgtType: string;
   timeout: string;
@@ -23,12 +24,13 @@ export function registerRun(program: Command): void {
     .option("--timeout <seconds>", "seconds to wait for the agents", "30")
     .option("--nats <url>", "NATS server URL (default: NATS_URL, else nats://127.0.0.1:4222)")
     .option("--json", "print one JSON object {agent: return}")
+    .option("--key <file>", "sign the jobs with this key (default: REACTOR_KEY_FILE, else the service key on this host)")
     .action(async (tgt: string, fun: string, args: string[], opts: RunOptions) => {
       try {
         if (!(TARGET_TYPES as readonly string[]).includes(opts.tgtType)) throw new Error(`--tgt-type must be one of ${TARGET_TYPES.join(", ")}`);
         const timeout = Number(opts.timeout);
         if (!(timeout > 0)) throw new Error("--timeout must be a positive number of seconds");
-        const client = await openClient({ servers: resolveServers(opts.nats), name: "reactor run", log: createLogger({ level: "warn" }) });
+        const client = await openClient({ servers: resolveServers(opts.nats), name: "reactor run", signing: true, log: createLogger({ level: "warn" }), ...(opts.key ? { keyFile: opts.key } : {}) });
         try {
           const { arg, kwarg } = parseCliArgs(args);
           const res = await runRemote(client, { tgt, tgtType: opts.tgtType, fun, arg, kwarg, timeout });
