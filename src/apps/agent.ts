@@ -113,7 +113,9 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const presenceTimer = setInterval(() => void presence(), (opts.presenceIntervalS ?? 30) * 1000);
   presenceTimer.unref();
 
-  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: (config.job_timeout + 30) * 1000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
+  // A running job is kept alive with working() every 5 s, so the ack wait only bounds how long a job of
+  // a crashed agent waits before its redelivery (answered from the job ledger, never re-run).
+  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
   const jobLoop = serveJobs(jobs, config, ledger, executor, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature));
   await sink.emit(`salt/minion/${config.id}/start`, { id: config.id, data: `Minion ${config.id} started at ${new Date().toString()}`, grains: grains ?? {} });
   void mine.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "mine start failed"));
@@ -163,7 +165,7 @@ async function serveJobs(
       continue;
     }
     const p = (async () => {
-      const keepAlive = setInterval(() => d.working(), 10_000);
+      const keepAlive = setInterval(() => d.working(), 5_000);
       try {
         const ret = await ledger.runOnce(d.job, (j) => executor.run(j));
         await sink.emit(`salt/job/${d.job.jid}/ret/${config.id}`, { ...ret }, {
