@@ -40,6 +40,7 @@ export interface JobRecord {
 export class JobLedger {
   private readonly inflight = new Map<string, Promise<JobReturn>>();
   private sincePrune = 0;
+  private pruning: Promise<number> | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -102,7 +103,13 @@ export class JobLedger {
     }
     const ret = await exec(job);
     await this.write(job.jid, { ...started, finished: new Date().toISOString(), ret }, false);
-    if (++this.sincePrune >= (this.opts.pruneEvery ?? 500)) await this.prune();
+    if (++this.sincePrune >= (this.opts.pruneEvery ?? 500)) {
+      this.sincePrune = 0;
+      // in the background: a prune stats every record and must not hold up this job's return
+      this.pruning ??= this.prune()
+        .catch(() => 0)
+        .finally(() => (this.pruning = undefined));
+    }
     return ret;
   }
 
@@ -113,7 +120,9 @@ export class JobLedger {
 
   private async write(jid: string, rec: JobRecord, exclusive: boolean): Promise<boolean> {
     const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-    await writeFile(tmp, JSON.stringify(rec), { mode: 0o600, flush: true });
+    // No fsync: records must survive a crash of the agent process (the page cache does), not a power
+    // loss of the host; an fsync per record cost more than the jobs themselves.
+    await writeFile(tmp, JSON.stringify(rec), { mode: 0o600 });
     if (!exclusive) {
       await rename(tmp, this.file(jid));
       return true;

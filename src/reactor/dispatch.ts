@@ -9,7 +9,10 @@ import { errorMessage, type JobRequest, type Reaction, type ReactorEvent } from 
  * A function run on the service (runner or wheel). One that sets `ownRunEvents` publishes its own
  * `salt/run/<jid>/new|ret` (a long orchestration reports its real result when it ends).
  */
-export type ServiceFunction = ((kwarg: Readonly<Record<string, unknown>>, ctx: ServiceCallContext) => Promise<unknown>) & {
+export type ServiceFunction = ((
+  kwarg: Readonly<Record<string, unknown>>,
+  ctx: ServiceCallContext,
+) => Promise<unknown>) & {
   readonly ownRunEvents?: boolean;
 };
 
@@ -43,13 +46,21 @@ export interface DispatchOutcome {
 export const DEFAULT_JOB_TIMEOUT_S = 60;
 
 /** Dispatches one reaction of `event` under job id `jid`. Never throws for a reaction's own failure. */
-export async function dispatchReaction(r: Reaction, event: ReactorEvent, jid: string, ports: DispatchPorts): Promise<DispatchOutcome> {
+export async function dispatchReaction(
+  r: Reaction,
+  event: ReactorEvent,
+  jid: string,
+  ports: DispatchPorts,
+): Promise<DispatchOutcome> {
   switch (r.client) {
     case "local":
       return dispatchJob(r, event, jid, ports, await ports.resolveTargets(r.tgt ?? "", r.tgt_type ?? "glob"));
     case "caller":
       if (event.source === "cli" || event.source === "reactor" || event.source === "unknown") {
-        return { ok: false, error: `caller.${r.fun} needs an event sent by an agent; this one came from ${event.source}` };
+        return {
+          ok: false,
+          error: `caller.${r.fun} needs an event sent by an agent; this one came from ${event.source}`,
+        };
       }
       return dispatchJob(r, event, jid, ports, [event.source]);
     case "runner":
@@ -59,10 +70,17 @@ export async function dispatchReaction(r: Reaction, event: ReactorEvent, jid: st
   }
 }
 
-async function dispatchJob(r: Reaction, event: ReactorEvent, jid: string, ports: DispatchPorts, targets: string[]): Promise<DispatchOutcome> {
+async function dispatchJob(
+  r: Reaction,
+  event: ReactorEvent,
+  jid: string,
+  ports: DispatchPorts,
+  targets: string[],
+): Promise<DispatchOutcome> {
   const tgt = r.client === "caller" ? event.source : (r.tgt ?? "");
   const tgtType = r.client === "caller" ? "list" : (r.tgt_type ?? "glob");
-  if (targets.length === 0) return { ok: false, targets, error: `no agent matched the target ${describeTgt(tgt)} (${tgtType})` };
+  if (targets.length === 0)
+    return { ok: false, targets, error: `no agent matched the target ${describeTgt(tgt)} (${tgtType})` };
   const timeout = typeof r.extra["timeout"] === "number" ? r.extra["timeout"] : DEFAULT_JOB_TIMEOUT_S;
   const job: JobRequest = {
     jid,
@@ -77,11 +95,17 @@ async function dispatchJob(r: Reaction, event: ReactorEvent, jid: string, ports:
     causationId: event.id,
     depth: event.depth + 1,
   };
-  await ports.emit(`salt/job/${jid}/new`, { jid, tgt, tgt_type: tgtType, fun: r.fun, arg: r.arg, minions: targets, user: "reactor" }, {
-    id: `${jid}/new`,
-    cause: event,
-  });
-  for (const id of targets) await ports.publishJob(id, job);
+  await Promise.all([
+    ports.emit(
+      `salt/job/${jid}/new`,
+      { jid, tgt, tgt_type: tgtType, fun: r.fun, arg: r.arg, minions: targets, user: "reactor" },
+      {
+        id: `${jid}/new`,
+        cause: event,
+      },
+    ),
+    ...targets.map((id) => ports.publishJob(id, job)),
+  ]);
   return { ok: true, targets };
 }
 
@@ -95,7 +119,11 @@ async function callService(
 ): Promise<DispatchOutcome> {
   const fn = Object.hasOwn(table, r.fun) ? table[r.fun] : undefined;
   const client = kind === "run" ? "runner" : "wheel";
-  if (!fn) return { ok: false, error: `'${r.fun}' is not available as a ${client} function (available: ${Object.keys(table).sort().join(", ")})` };
+  if (!fn)
+    return {
+      ok: false,
+      error: `'${r.fun}' is not available as a ${client} function (available: ${Object.keys(table).sort().join(", ")})`,
+    };
   const base = { fun: `${client}.${r.fun}`, fun_args: [r.kwarg], jid, user: "reactor" };
   const events = fn.ownRunEvents !== true;
   if (events) await ports.emit(`salt/${kind}/${jid}/new`, base, { id: `${jid}/new`, cause: event });
@@ -107,10 +135,14 @@ async function callService(
     error = errorMessage(err);
   }
   if (events || error !== undefined) {
-    await ports.emit(`salt/${kind}/${jid}/ret`, { ...base, return: error ?? result ?? null, success: error === undefined }, {
-      id: `${jid}/ret`,
-      cause: event,
-    });
+    await ports.emit(
+      `salt/${kind}/${jid}/ret`,
+      { ...base, return: error ?? result ?? null, success: error === undefined },
+      {
+        id: `${jid}/ret`,
+        cause: event,
+      },
+    );
   }
   return error === undefined ? { ok: true, result } : { ok: false, error };
 }

@@ -12,7 +12,8 @@ import { renderReactions, type MineLookup } from "./render.js";
 import type { Throttler } from "./throttle.js";
 
 /** The result of checking an event's sender. */
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: string };
+export type Verdict =
+  { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: string };
 
 /** The message an event came in, for signature checks (absent when an event is handled directly). */
 export interface RawMessage {
@@ -100,27 +101,48 @@ export class ReactorEngine {
     this.counters.received++;
     const own = event.tag.startsWith("reactor/");
     const audit = (kind: string, data: Record<string, unknown>, suffix = kind) =>
-      own ? Promise.resolve() : this.deps.audit(`reactor/event/${event.id}/${kind}`, { event_id: event.id, tag: event.tag, ...data }, `${event.id}/${suffix}`, event);
+      own
+        ? Promise.resolve()
+        : this.deps.audit(
+            `reactor/event/${event.id}/${kind}`,
+            { event_id: event.id, tag: event.tag, ...data },
+            `${event.id}/${suffix}`,
+            event,
+          );
 
+    // Matching is cheap and side-effect free; the signature check (~200 us) is paid only by events
+    // that would cause something (not by audit events, job returns and the like).
+    const matched = index.match(event);
+    if (matched.length === 0) return;
     const verdict = this.deps.verify ? await this.deps.verify(event, raw) : { ok: true as const };
     if (!verdict.ok) {
       this.counters.rejected++;
-      this.log.warn({ event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason }, "event rejected");
+      this.log.warn(
+        { event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason },
+        "event rejected",
+      );
       // Reported even for reactor/ tags: a forged engine event is exactly what this must show.
       await this.deps.audit(
         "reactor/security/rejected",
-        { event_id: event.id, tag: event.tag, source: event.source, kind: verdict.kind ?? "rejected", reason: verdict.reason },
+        {
+          event_id: event.id,
+          tag: event.tag,
+          source: event.source,
+          kind: verdict.kind ?? "rejected",
+          reason: verdict.reason,
+        },
         `${event.id}/rejected`,
         event,
       );
       return;
     }
-    const matched = index.match(event);
-    if (matched.length === 0) return;
     if (event.depth > config.limits.max_depth) {
       // Only a chain that would go on is stopped: an event that matches nothing ends it anyway.
       this.counters.depthExceeded++;
-      await audit("error", { reason: `causation chain of depth ${event.depth} is deeper than limits.max_depth ${config.limits.max_depth}; reactions stopped`, causation_id: event.causationId ?? null });
+      await audit("error", {
+        reason: `causation chain of depth ${event.depth} is deeper than limits.max_depth ${config.limits.max_depth}; reactions stopped`,
+        causation_id: event.causationId ?? null,
+      });
       return;
     }
     this.counters.matched++;
@@ -131,11 +153,16 @@ export class ReactorEngine {
       this.counters.renderErrors += rendered.errors.length;
       await audit("error", { errors: rendered.errors });
     }
-    await audit("matched", {
-      entries: admitted.map((e) => e.name),
-      reactions: rendered.reactions.map((r) => ({ id: r.id, file: r.file, fun: `${r.client}.${r.fun}` })),
-      warnings: rendered.warnings.map((w) => w.message),
-    });
+    // Audit events are published concurrently with the dispatch and awaited before handle() returns
+    // (so before the ack): recorded, without a round trip each on the event's critical path.
+    const recorded: Promise<void>[] = [];
+    recorded.push(
+      audit("matched", {
+        entries: admitted.map((e) => e.name),
+        reactions: rendered.reactions.map((r) => ({ id: r.id, file: r.file, fun: `${r.client}.${r.fun}` })),
+        warnings: rendered.warnings.map((w) => w.message),
+      }),
+    );
     for (const r of rendered.reactions) {
       this.counters.reactions++;
       const jid = deriveJid(event.id, r.id, event.stamp);
@@ -153,12 +180,23 @@ export class ReactorEngine {
       });
       if (outcome.ok) this.counters.dispatched++;
       else this.counters.failed++;
-      await audit(
-        "dispatched",
-        { reaction: r.id, file: r.file, fun: `${r.client}.${r.fun}`, jid, ok: outcome.ok, targets: outcome.targets ?? null, error: outcome.error ?? null },
-        `dispatched/${r.id}`,
+      recorded.push(
+        audit(
+          "dispatched",
+          {
+            reaction: r.id,
+            file: r.file,
+            fun: `${r.client}.${r.fun}`,
+            jid,
+            ok: outcome.ok,
+            targets: outcome.targets ?? null,
+            error: outcome.error ?? null,
+          },
+          `dispatched/${r.id}`,
+        ),
       );
     }
+    await Promise.all(recorded);
   }
 
   private async throttle(
@@ -176,26 +214,39 @@ export class ReactorEngine {
       try {
         key = e.throttle.renderKey({ tag: event.tag, data: event.data });
       } catch (err) {
-        await audit("error", { entry: e.name, reason: `throttle key: ${errorMessage(err)}` }, `error/throttle/${e.index}`);
+        await audit(
+          "error",
+          { entry: e.name, reason: `throttle key: ${errorMessage(err)}` },
+          `error/throttle/${e.index}`,
+        );
         continue;
       }
       if (await this.deps.throttler.admit(e.name, key, e.throttle.max, e.throttle.per)) out.push(e);
       else {
         this.counters.throttled++;
-        await audit("dropped", { entry: e.name, reason: "throttled", key, max: e.throttle.max, per_seconds: e.throttle.per }, `dropped/${e.index}`);
+        await audit(
+          "dropped",
+          { entry: e.name, reason: "throttled", key, max: e.throttle.max, per_seconds: e.throttle.per },
+          `dropped/${e.index}`,
+        );
       }
     }
     return out;
   }
 
-  private async dispatchWithRetry(r: Parameters<typeof dispatchReaction>[0], event: ReactorEvent, jid: string) {
+  private async dispatchWithRetry(
+    r: Parameters<typeof dispatchReaction>[0],
+    event: ReactorEvent,
+    jid: string,
+  ) {
     const retries = this.deps.dispatchRetries ?? 3;
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((res) => setTimeout(res, ms)));
     for (let attempt = 0; ; attempt++) {
       try {
         return await dispatchReaction(r, event, jid, this.deps.ports);
       } catch (err) {
-        if (attempt >= retries) return { ok: false, error: `dispatch failed after ${retries + 1} attempts: ${errorMessage(err)}` };
+        if (attempt >= retries)
+          return { ok: false, error: `dispatch failed after ${retries + 1} attempts: ${errorMessage(err)}` };
         this.log.warn({ err: errorMessage(err), jid, attempt }, "dispatch failed; retrying");
         await sleep(200 * 2 ** attempt);
       }

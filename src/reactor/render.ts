@@ -49,7 +49,9 @@ export function renderSlsFile(file: SlsFile, event: MatchInput, opts: RenderOpti
   const mine = opts.mine ?? emptyMine;
   const context = {
     tag: event.tag,
-    data: structuredClone(event.data),
+    // No copy: templates cannot mutate (no mutating methods, `set` binds names only), and sls.ts
+    // copies every value it places into a reaction.
+    data: event.data,
     mine,
     salt: { "mine.get": mine },
     opts: {},
