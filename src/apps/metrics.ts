@@ -82,14 +82,14 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
   });
   new Counter({
     name: "reactor_dropped_total",
-    help: "Events or reactions dropped, by reason (throttled, depth_exceeded, overflow).",
+    help: "Events or reactions dropped, by reason (throttled, depth_exceeded, flood).",
     labelNames: ["reason"] as const,
     registers: [registry],
     collect() {
       this.reset();
       this.inc({ reason: "throttled" }, read("throttled"));
       this.inc({ reason: "depth_exceeded" }, read("depthExceeded"));
-      this.inc({ reason: "overflow" }, read("dropped"));
+      this.inc({ reason: "flood" }, read("flooded"));
     },
   });
   if (deps.lag) lagGauges(registry, deps.lag, deps.lagTimeoutMs ?? 2000);

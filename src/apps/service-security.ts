@@ -67,7 +67,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
       ? {
           verify: (event: ReactorEvent, raw?: RawMessage): Verdict => {
             const v = verifier.verify(event, raw?.subject, raw?.payload, raw?.seq);
-            return v.ok ? { ok: true } : { ok: false, kind: v.kind, reason: v.reason };
+            return v.ok ? { ok: true, trusted: v.trusted } : { ok: false, kind: v.kind, reason: v.reason };
           },
         }
       : {}),

@@ -88,6 +88,10 @@ export interface ServiceConfig {
     readonly queue: number;
     /** Default 3. */
     readonly dispatch_retries: number;
+    /** Events per second one agent may cause reactions with (sustained); over it they are dropped and reported. Default 200; 0 = no limit. */
+    readonly per_source_rate: number;
+    /** Burst allowance of per_source_rate. Default 1000. */
+    readonly per_source_burst: number;
   };
   /** Default level `info`. */
   readonly logging: { readonly level: LogLevel };
@@ -238,7 +242,7 @@ function keys(raw: unknown, c: FieldChecker, rel: (p: string) => string): Servic
 }
 
 function limits(raw: unknown, c: FieldChecker): ServiceConfig["limits"] {
-  const l = c.section(raw, ["limits"], ["max_event_bytes", "max_depth", "concurrency", "queue", "dispatch_retries"]);
+  const l = c.section(raw, ["limits"], ["max_event_bytes", "max_depth", "concurrency", "queue", "dispatch_retries", "per_source_rate", "per_source_burst"]);
   const p = (k: string) => ["limits", k];
   return {
     max_event_bytes: c.size(l["max_event_bytes"], p("max_event_bytes"), 1024 * 1024),
@@ -246,6 +250,8 @@ function limits(raw: unknown, c: FieldChecker): ServiceConfig["limits"] {
     concurrency: c.int(l["concurrency"], p("concurrency"), 64),
     queue: c.int(l["queue"], p("queue"), 10000),
     dispatch_retries: c.int(l["dispatch_retries"], p("dispatch_retries"), 3, 0),
+    per_source_rate: c.int(l["per_source_rate"], p("per_source_rate"), 200, 0),
+    per_source_burst: c.int(l["per_source_burst"], p("per_source_burst"), 1000, 1),
   };
 }
 

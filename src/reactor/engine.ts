@@ -10,10 +10,15 @@ import { deriveJid, type ReactionLedger } from "./ledger.js";
 import { MapIndex } from "./matcher.js";
 import { renderReactions, type MineLookup } from "./render.js";
 import type { Throttler } from "./throttle.js";
+import { FloodGate } from "./flood.js";
 
 /** The result of checking an event's sender. */
 export type Verdict =
-  { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly kind?: string };
+  | {
+      readonly ok: true;
+      /** Signed by a trusted key (service, admin): not flood-limited. */ readonly trusted?: boolean;
+    }
+  | { readonly ok: false; readonly reason: string; readonly kind?: string };
 
 /** The message an event came in, for signature checks (absent when an event is handled directly). */
 export interface RawMessage {
@@ -34,6 +39,8 @@ export interface EngineCounters {
   renderErrors: number;
   depthExceeded: number;
   duplicates: number;
+  /** Events dropped by the per-source flood limit. */
+  flooded: number;
 }
 
 /** What the engine needs. */
@@ -75,7 +82,9 @@ export class ReactorEngine {
     renderErrors: 0,
     depthExceeded: 0,
     duplicates: 0,
+    flooded: 0,
   };
+  private flood: FloodGate;
   private current: EngineConfig;
   private readonly log: Logger;
 
@@ -85,9 +94,17 @@ export class ReactorEngine {
   ) {
     this.current = cfg;
     this.log = deps.log ?? silentLogger;
+    this.flood = new FloodGate(cfg.config.limits.per_source_rate, cfg.config.limits.per_source_burst);
   }
 
   reload(cfg: EngineConfig): void {
+    const l = cfg.config.limits;
+    if (
+      l.per_source_rate !== this.current.config.limits.per_source_rate ||
+      l.per_source_burst !== this.current.config.limits.per_source_burst
+    ) {
+      this.flood = new FloodGate(l.per_source_rate, l.per_source_burst);
+    }
     this.current = cfg;
   }
 
@@ -114,7 +131,7 @@ export class ReactorEngine {
     // that would cause something (not by audit events, job returns and the like).
     const matched = index.match(event);
     if (matched.length === 0) return;
-    const verdict = this.deps.verify ? await this.deps.verify(event, raw) : { ok: true as const };
+    const verdict: Verdict = this.deps.verify ? await this.deps.verify(event, raw) : { ok: true };
     if (!verdict.ok) {
       this.counters.rejected++;
       this.log.warn(
@@ -135,6 +152,31 @@ export class ReactorEngine {
         event,
       );
       return;
+    }
+    if (!verdict.trusted) {
+      const gate = this.flood.take(event.source);
+      if (!gate.ok) {
+        this.counters.flooded++;
+        if (gate.report !== undefined) {
+          this.log.warn(
+            { source: event.source, dropped: gate.report },
+            "flood from one source: events dropped",
+          );
+          await this.deps.audit(
+            `reactor/source/${event.source}/flood`,
+            {
+              source: event.source,
+              dropped: gate.report,
+              rate: config.limits.per_source_rate,
+              burst: config.limits.per_source_burst,
+              last_event_id: event.id,
+            },
+            `${event.id}/flood`,
+            event,
+          );
+        }
+        return;
+      }
     }
     if (event.depth > config.limits.max_depth) {
       // Only a chain that would go on is stopped: an event that matches nothing ends it anyway.

@@ -14,3 +14,5 @@ export type { DispatchPorts, DispatchOutcome, ServiceFunction, ServiceCallContex
 export { ReactionLedger, deriveJid } from "./ledger.js";
 export type { LedgerRecord } from "./ledger.js";
 export { Throttler } from "./throttle.js";
+export { FloodGate } from "./flood.js";
+export type { FloodVerdict } from "./flood.js";

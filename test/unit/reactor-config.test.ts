@@ -32,7 +32,7 @@ void describe("compileServiceConfig", () => {
         admin_keys: [],
         verify_events: true,
       },
-      limits: { max_event_bytes: 1048576, max_depth: 5, concurrency: 64, queue: 10000, dispatch_retries: 3 },
+      limits: { max_event_bytes: 1048576, max_depth: 5, concurrency: 64, queue: 10000, dispatch_retries: 3, per_source_rate: 200, per_source_burst: 1000 },
       logging: { level: "info" },
       metrics: {},
     });
