@@ -15,6 +15,7 @@ import { registerOrchestrate } from "./commands/orchestrate.js";
 import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
 import { registerKey } from "./commands/key.js";
+import { registerExplain } from "./commands/explain.js";
 
 import { packageRoot } from "../apps/index.js";
 
@@ -38,5 +39,6 @@ registerStatus(program);
 registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 registerKey(program);
+registerExplain(program);
 
 await program.parseAsync(process.argv);

@@ -181,6 +181,40 @@ describe("reactor service against a real nats-server", () => {
     assert.equal(jobs.filter((j) => ["unsigned", "foreign", "changed"].includes(String(j.job.arg[0]))).length, 0);
   });
 
+  it("explains why an event fired, why another did not, and why a third was refused", async () => {
+    const { explainEvent, formatExplanation, openClient } = await import("../../src/apps/index.js");
+    const { loadServiceConfig } = await import("../../src/config/index.js");
+    const config = await loadServiceConfig(join(dir, "reactor.yaml"));
+    const fired = createEvent({ tag: "myco/echo/why", data: { hosts: ["web1"], text: "why" } });
+    const quiet = createEvent({ tag: "salt/beacon/web1/service/nginx", data: { id: "web1", service_name: "nginx", running: true } });
+    const refused = createEvent({ tag: "myco/echo/refused", data: { hosts: ["web1"], text: "x" } });
+    await pub.publish(fired);
+    await pub.publish(quiet);
+    await unsignedPub.publish(refused);
+    await waitFor(() => auditFor(fired.id, "dispatched")[0], { what: "the dispatch" });
+    await waitFor(() => audit.find((a) => a.data["event_id"] === refused.id), { what: "the rejection" });
+    const client = await openClient({ servers: [nats.url], name: "explain test", ensureStream: false });
+    try {
+      const since = new Date(Date.now() - 3600_000);
+      const x = (await explainEvent(client, config, fired.id, since))!;
+      assert.deepEqual(x.replay.matches.map((m) => m.glob), ["myco/echo/*"]);
+      assert.deepEqual(Object.values(x.ledger).map((l) => l.state), ["dispatched"]);
+      assert.ok(x.audit.some((a) => a.tag.endsWith("/dispatched")));
+      assert.match(formatExplanation(x), /dispatched echo_1 \(local\.test\.echo\) jid \S+: ok, targets \["web1"\]/);
+      const q = (await explainEvent(client, config, quiet.id, since))!;
+      assert.deepEqual(q.replay.matches, []);
+      const why = q.replay.explain!.not_matched.find((n) => n.name === "restart failed services")!;
+      assert.equal(why.reason, "when");
+      assert.match(formatExplanation(q), /restart failed services: condition false/);
+      const r = (await explainEvent(client, config, refused.id, since))!;
+      assert.equal(r.rejected?.kind, "unsigned");
+      assert.match(formatExplanation(r), /REFUSED by the verifier \(unsigned\)/);
+      assert.equal(await explainEvent(client, config, "no-such-id", since), undefined);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("reloads a changed map, and refuses a broken one keeping the old", async () => {
     const file = join(dir, "reactor.yaml");
     const { readFile } = await import("node:fs/promises");
