@@ -17,13 +17,14 @@ import {
   type EventStreamSettings,
 } from "../bus/index.js";
 import { loadServiceConfig, type ServiceConfig } from "../config/index.js";
-import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
+import { createEvent, errorMessage, type Logger, type ReactorEvent, type TargetType } from "../core/index.js";
 import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPorts, type ServiceFunction } from "../reactor/index.js";
 import { hostname } from "node:os";
 import { serveStatus } from "../netapi/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { resolveServers } from "./client.js";
 import { startServiceSecurity } from "./service-security.js";
+import { createMineCache, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
 import { createOrchestratePorts } from "./orchestrate-ports.js";
@@ -129,7 +130,12 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     runners,
     wheel,
   };
+  // The `mine` helper of reactor templates: a live in-memory copy of the mine (templates render synchronously).
+  const mineCache = await createMineCache(
+    createMineReader({ mine: await openMineStore(conn, { replicas }), minions: await openMinionsStore(conn, { replicas }), log }),
+  );
   const engine = new ReactorEngine(engineConfig(config), {
+    mine: (tgt, fun, tgtType) => mineCache.lookup(tgt, fun, (tgtType ?? "glob") as TargetType),
     ledger,
     throttler,
     ports,
@@ -203,6 +209,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
           ["orchestration runs", () => Promise.allSettled([...background])],
           ["minions watch", async () => minions.stop()],
           ["key service", () => security.stop()],
+          ["mine cache", async () => mineCache.stop()],
           ["connection", () => conn.close()],
         ];
         for (const [what, step] of steps) {

@@ -215,16 +215,33 @@ describe("reactor service against a real nats-server", () => {
     }
   });
 
+  it("renders the mine into a reaction: an haproxy-style backend list of the web hosts", async () => {
+    const mine = await openKv(conn, { bucket: "mine" });
+    const stamp = new Date().toISOString();
+    await mine.put(kvKey("web1", "network.ip_addrs"), { id: "web1", fun: "network.ip_addrs", value: ["10.0.0.1"], stamp, interval_s: 3600 });
+    await mine.put(kvKey("web2.example.com", "network.ip_addrs"), { id: "web2.example.com", fun: "network.ip_addrs", value: ["10.0.0.2"], stamp, interval_s: 3600 });
+    await mine.put(kvKey("db1", "network.ip_addrs"), { id: "db1", fun: "network.ip_addrs", value: ["10.0.0.9"], stamp, interval_s: 3600 });
+    const job = await waitFor(async () => {
+      const ev = createEvent({ tag: "myco/backends", data: {} });
+      await pub.publish(ev);
+      const d = await waitFor(() => auditFor(ev.id, "dispatched")[0], { what: "dispatch" });
+      const j = await waitFor(() => jobs.find((x) => x.job.jid === d.data["jid"]), { what: "job" });
+      // the service's mine copy follows the bucket: retry until both web hosts are in it
+      return Object.keys(j.job.arg[0] as object).length === 2 ? j : undefined;
+    }, { what: "a backend list with both web hosts", timeoutMs: 15_000, intervalMs: 100 });
+    assert.deepEqual(job.job.arg[0], { web1: ["10.0.0.1"], "web2.example.com": ["10.0.0.2"] });
+  });
+
   it("reloads a changed map, and refuses a broken one keeping the old", async () => {
     const file = join(dir, "reactor.yaml");
     const { readFile } = await import("node:fs/promises");
     const original = await readFile(file, "utf8");
     await writeFile(file, original + "  - 'myco/new': reactors/echo.sls\n");
     await service.reload();
-    assert.equal(service.engine.config.reactor.length, 5);
+    assert.equal(service.engine.config.reactor.length, 6);
     await writeFile(file, original + "  - tag: 'x'\n    throttle: { max: -1 }\n");
     await assert.rejects(service.reload(), ConfigErrors);
-    assert.equal(service.engine.config.reactor.length, 5);
+    assert.equal(service.engine.config.reactor.length, 6);
     await writeFile(file, original);
   });
 
