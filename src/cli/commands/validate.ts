@@ -12,7 +12,10 @@
  */
 import type { Command } from "commander";
 import { ConfigError, ConfigErrors, errorMessage } from "../../core/errors.js";
-import { loadServiceConfig } from "../../config/index.js";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { loadAgentConfig, loadServiceConfig, parseYaml } from "../../config/index.js";
+import { compileBeacons } from "../../beacons/index.js";
 import { filesOf, normaliseSls, renderSlsFile } from "../../reactor/index.js";
 
 /** One finding: `file:line: message`, an error or a warning. */
@@ -28,6 +31,10 @@ export interface ValidateOptions {
   config: string;
   json?: boolean;
   strict?: boolean;
+  /** agent.yaml files to check (with the beacons file each names). */
+  agent?: string[];
+  /** beacons.yaml files to check on their own. */
+  beacons?: string[];
 }
 
 /** A check run by `reactor validate`. */
@@ -39,17 +46,23 @@ export interface Validator {
 /** The sample event used to render every SLS file. */
 export const SAMPLE_EVENT = { tag: "salt/test/validate", data: { id: "validate", _stamp: "1970-01-01T00:00:00.000Z" } } as const;
 
-/** The checks, in order. Agent and beacons files will be added here. */
-export const VALIDATORS: Validator[] = [{ name: "reactor", run: validateServiceFile }];
+/** The checks, in order. */
+export const VALIDATORS: Validator[] = [
+  { name: "reactor", run: validateServiceFile },
+  { name: "agent", run: validateAgentFiles },
+  { name: "beacons", run: validateBeaconsFiles },
+];
 
 /** Registers `reactor validate`. */
 export function registerValidate(program: Command): void {
   program
     .command("validate")
-    .description("check reactor.yaml, the reactor map and every SLS file")
+    .description("check reactor.yaml, the reactor map and every SLS file (and agent/beacons files)")
     .option("-c, --config <file>", "the service configuration", "reactor.yaml")
     .option("--json", "print the findings as JSON")
     .option("--strict", "treat problems of the sample render as errors")
+    .option("--agent <file...>", "also check these agent.yaml files and the beacons file each names")
+    .option("--beacons <file...>", "also check these beacons.yaml files")
     .action(async (opts: ValidateOptions) => {
       process.exitCode = await runValidate(opts);
     });
@@ -90,6 +103,41 @@ export async function validateServiceFile(opts: ValidateOptions): Promise<Findin
     for (const p of [...n.errors, ...n.warnings]) findings.push({ severity: "warning", ...p, message: `with a sample event: ${p.message}` });
   }
   return findings;
+}
+
+/** Compiles each agent.yaml (errors) and the beacons file it names, when that file exists. */
+export async function validateAgentFiles(opts: ValidateOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const file of opts.agent ?? []) {
+    try {
+      const agent = await loadAgentConfig(file);
+      if (existsSync(agent.beacons_file)) findings.push(...(await beaconsFindings(agent.beacons_file)));
+    } catch (err) {
+      findings.push(...findingsOf(err, file));
+    }
+  }
+  return findings;
+}
+
+/** Compiles each beacons.yaml: every invalid beacon is an error naming file, line and field. */
+export async function validateBeaconsFiles(opts: ValidateOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const file of opts.beacons ?? []) findings.push(...(await beaconsFindings(file)));
+  return findings;
+}
+
+async function beaconsFindings(file: string): Promise<Finding[]> {
+  try {
+    return compileBeacons(parseYaml(await readFile(file, "utf8"), file)).errors.map(fromConfigError);
+  } catch (err) {
+    return findingsOf(err, file);
+  }
+}
+
+function findingsOf(err: unknown, file: string): Finding[] {
+  if (err instanceof ConfigErrors) return err.errors.map((e) => fromConfigError(e));
+  if (err instanceof ConfigError) return [fromConfigError(err)];
+  return [{ severity: "error", file, line: null, message: errorMessage(err) }];
 }
 
 function fromConfigError(e: ConfigError): Finding {
