@@ -234,7 +234,8 @@ async function runLoop(stream: EventStream, engine: ReactorEngine, concurrency: 
       },
       (err: unknown) => {
         log.error({ err: errorMessage(err), event_id: d.event.id, tag: d.event.tag, delivery: d.deliveryCount }, "event handling failed; will be redelivered");
-        d.nak(Math.min(30_000, 500 * 2 ** d.deliveryCount));
+        // bus trouble (a leader election lasts seconds): come back soon, never later than 5 s
+        d.nak(Math.min(5_000, 250 * 2 ** d.deliveryCount));
       },
     );
     inflight.add(p);

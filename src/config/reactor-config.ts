@@ -45,7 +45,11 @@ export interface ServiceConfig {
     readonly durable: string;
     /** Seconds. Default 30s. */
     readonly ack_wait: number;
-    /** Default 10. */
+    /**
+     * Deliveries of one event before JetStream gives up on it. Default 100: the engine fails an event
+     * only when the bus does (a render error is reported, not retried), and redeliveries come back
+     * within 5 s, so 100 rides out minutes of cluster trouble without losing the event.
+     */
     readonly max_deliver: number;
     /** Default 1000. */
     readonly max_ack_pending: number;
@@ -218,7 +222,7 @@ function consumer(raw: unknown, c: FieldChecker): ServiceConfig["consumer"] {
   return {
     durable: c.str(s["durable"], p("durable"), "reactor"),
     ack_wait: c.duration(s["ack_wait"], p("ack_wait"), 30),
-    max_deliver: c.int(s["max_deliver"], p("max_deliver"), 10),
+    max_deliver: c.int(s["max_deliver"], p("max_deliver"), 100),
     max_ack_pending: c.int(s["max_ack_pending"], p("max_ack_pending"), 1000),
   };
 }

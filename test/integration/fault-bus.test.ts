@@ -126,7 +126,7 @@ describe("fault tests: the bus", () => {
     await writeFile(join(dir, "restart.sls"), "restart:\n  local.service.restart:\n    - tgt: {{ data['id'] }}\n    - args:\n      - name: {{ data['service_name'] }}\n");
     await writeFile(join(dir, "reactor.yaml"), "stream: { replicas: 3 }\nkeys: { service_key: service.nk }\nreactor:\n  - 'salt/beacon/*/service/*': restart.sls\n");
     const conn = await openConnection({ servers: cluster.urls });
-    const service = await startService({ configPath: join(dir, "reactor.yaml"), nats: cluster.urls.join(","), log: createLogger({ level: "error" }) });
+    const service = await startService({ configPath: join(dir, "reactor.yaml"), nats: cluster.urls.join(","), log: createLogger({ level: process.env.FAULT_LOG_LEVEL ?? "error" }) });
     try {
       const minions = await openKv(conn, { bucket: "minions", replicas: 3 });
       await minions.put(kvKey("web1"), { id: "web1", grains: {}, last_seen: new Date().toISOString() });

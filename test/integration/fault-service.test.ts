@@ -12,6 +12,7 @@ import { createEventPublisher, kvKey, openConnection, openKv, watchEvents, type 
 import { signEvent } from "../../src/core/auth/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
+import { deriveJid } from "../../src/reactor/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
 import { fixtureDir, startAgentProc, startServe, type Proc } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
@@ -116,14 +117,12 @@ describe("fault tests: killed service, replicas and agents (real processes)", ()
     void (async () => {
       for await (const d of watch) if (d.event.tag.includes("/ret/")) returns.push(d.event);
     })();
-    const started = join(dir, "state-web1", "jobs");
     const before = (await readFile(join(dir, "state-web1", "agent.nk"), "utf8")).length; // the agent's identity survives
     const ev = createEvent({ tag: "fault/sleep", data: { host: "web1", seconds: 30, timeout: 60 } });
     await pub.publish(ev);
-    // the job is running once the agent's ledger has its start record
-    const { readdir } = await import("node:fs/promises");
-    const jobsBefore = new Set(await readdir(started).catch(() => [] as string[]));
-    await waitFor(async () => (await readdir(started).catch(() => [] as string[])).some((f) => !jobsBefore.has(f)), { what: "the sleep job to start" });
+    // the job is running once the agent's ledger has its start record (jids derive from the event)
+    const record = join(dir, "state-web1", "jobs", `${deriveJid(ev.id, "sleep", ev.stamp)}.json`);
+    await waitFor(async () => (await readFile(record, "utf8").catch(() => "")).includes('"started"'), { what: "the sleep job to start" });
     const agent = procs[1]!;
     await agent.kill();
     procs[1] = await startAgentProc(dir, "web1", env, { modules_dir: join(dir, "modules"), job_timeout: 5 });

@@ -21,7 +21,7 @@ void describe("compileServiceConfig", () => {
       file: FILE,
       nats: { servers: ["nats://127.0.0.1:4222"] },
       stream: { name: "EVENTS", replicas: 1, max_age: 604800, max_bytes: 1073741824, duplicate_window: 120, storage: "file" },
-      consumer: { durable: "reactor", ack_wait: 30, max_deliver: 10, max_ack_pending: 1000 },
+      consumer: { durable: "reactor", ack_wait: 30, max_deliver: 100, max_ack_pending: 1000 },
       reactor: [],
       keys: {
         auto_accept: false,
