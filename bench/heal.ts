@@ -1,7 +1,7 @@
 /**
  * Self-healing time (issue 4). Run: `node dist/bench/heal.js` or `npx tsx bench/heal.ts`.
  * Real processes: nats-server, `reactor serve`, `reactor agent` (compiled CLI dist/src/cli/main.js),
- * and a demo-web (test/fixtures/agent/demo-web.mjs) on a free port managed by per-service commands.
+ * and a demo-web (examples/demo-web.mjs) on a free port managed by per-service commands.
  * The service beacon polls every 1 s (onchangeonly); the map runs Salt's restart example.
  * Each of BENCH_ROUNDS (default 20) rounds SIGKILLs demo-web once the beacon has reported it
  * running, and times until a new demo-web answers HTTP (polled every 20 ms). Prints p50/p99.
@@ -32,7 +32,7 @@ await runBench("heal", 10 * 60_000, async (defer) => {
   const port = await freePort();
   const pidfile = join(dir, "demo-web.pid");
   defer(() => killPid(readPid(pidfile)));
-  const demo = join(repoRoot(), "test/fixtures/agent/demo-web.mjs");
+  const demo = join(repoRoot(), "examples/demo-web.mjs");
   await copyFile(join(repoRoot(), "reactors/restart-service.sls"), join(dir, "restart-service.sls"));
   await writeFile(
     join(dir, "reactor.yaml"),

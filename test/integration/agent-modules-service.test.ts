@@ -1,4 +1,4 @@
-// The `command` service manager against a real HTTP service process (test/fixtures/agent/demo-web.mjs),
+// The `command` service manager against a real HTTP service process (examples/demo-web.mjs),
 // through the executor's service.* functions.
 import { after, describe, it } from "node:test";
 import { strict as assert } from "node:assert";
@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { createServiceManager } from "../../src/agent/index.js";
 import { compileAgentConfig } from "../../src/config/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { fixturePath, job, testExecutor } from "../fixtures/agent/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { job, testExecutor } from "../fixtures/agent/harness.js";
 
-const DEMO = fixturePath("demo-web.mjs");
+const DEMO = join(repoRoot(), "examples", "demo-web.mjs");
 
 async function freePort(): Promise<number> {
   const srv = createServer();

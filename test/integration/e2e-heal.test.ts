@@ -6,16 +6,14 @@
 import { strict as assert } from "node:assert";
 import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { natsForTests, freePort } from "../helpers/nats-server.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DEMO = [join(here, "../fixtures/agent/demo-web.mjs"), join(here, "../../../test/fixtures/agent/demo-web.mjs")].find((p) => existsSync(p))!;
+const DEMO = join(repoRoot(), "examples", "demo-web.mjs");
 
 async function answers(port: number): Promise<string | undefined> {
   try {

@@ -1,30 +1,16 @@
 import { strict as assert } from "node:assert";
 import { request } from "node:http";
-import { appendFile, cp, mkdtemp } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { hostname, tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import { hostname } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
 import { kvKey, openConnection, openKv, type Connection } from "../../src/bus/index.js";
 import { runStatus, type StatusReport } from "../../src/cli/commands/status.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
+import { fixtureDir } from "../helpers/stack.js";
 
-async function serviceFixtures(): Promise<string> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // compiled tests live in dist/test/...; the fixtures stay in the source tree
-  for (const c of [join(here, "../../../test/fixtures/service"), join(here, "../fixtures/service")]) {
-    try {
-      const dir = await mkdtemp(join(tmpdir(), "nr-health-"));
-      await cp(c, dir, { recursive: true });
-      return dir;
-    } catch {
-      /* try the next */
-    }
-  }
-  throw new Error("fixtures not found");
-}
 
 function get(url: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
@@ -46,7 +32,7 @@ describe("health and reactor status against a real nats-server", () => {
 
   before(async () => {
     server = await startNatsServer();
-    const dir = await serviceFixtures();
+    const dir = await fixtureDir("service");
     // the service serves /metrics and /healthz, and answers `reactor status`, by itself
     await appendFile(join(dir, "reactor.yaml"), 'metrics: { listen: "127.0.0.1:0" }\n');
     service = await startService({

@@ -2,10 +2,7 @@ import { signEvent } from "../../src/core/auth/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
 import { strict as assert } from "node:assert";
 import { request } from "node:http";
-import { cp, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "../../src/apps/http.js";
@@ -22,6 +19,7 @@ import { compileHttpConfig, parseYaml } from "../../src/config/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
 import { busWatcher, signBody } from "../../src/netapi/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
+import { fixtureDir } from "../helpers/stack.js";
 import { Latch, waitFor } from "../helpers/wait.js";
 
 const HOOK_TOKEN = "hook-token-0123456789";
@@ -41,19 +39,6 @@ http:
     ops: { token: ${OPS_TOKEN}, tags: ['salt/beacon/*'] }
 `;
 
-async function serviceFixtures(): Promise<string> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const c of [join(here, "../../../test/fixtures/service"), join(here, "../fixtures/service")]) {
-    try {
-      const dir = await mkdtemp(join(tmpdir(), "nr-http-"));
-      await cp(c, dir, { recursive: true });
-      return dir;
-    } catch {
-      /* try the next */
-    }
-  }
-  throw new Error("fixtures not found");
-}
 
 interface Answer {
   status: number;
@@ -96,7 +81,7 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
 
   before(async () => {
     nats = await natsForTests();
-    const dir = await serviceFixtures();
+    const dir = await fixtureDir("service");
     service = await startService({
       configPath: join(dir, "reactor.yaml"),
       nats: nats.url,

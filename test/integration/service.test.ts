@@ -1,8 +1,6 @@
 import { strict as assert } from "node:assert";
-import { cp, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger, startService, type ServiceHandle } from "../../src/apps/index.js";
 import {
@@ -20,22 +18,8 @@ import { signEvent, signerFromSeed } from "../../src/core/auth/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
+import { fixtureDir } from "../helpers/stack.js";
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/service");
-const fixtures = async () => {
-  // compiled tests live in dist/test/...; the fixtures stay in the source tree
-  const candidates = [FIXTURES, join(dirname(fileURLToPath(import.meta.url)), "../fixtures/service")];
-  for (const c of candidates) {
-    try {
-      const dir = await mkdtemp(join(tmpdir(), "nr-svc-"));
-      await cp(c, dir, { recursive: true });
-      return dir;
-    } catch {
-      /* try the next */
-    }
-  }
-  throw new Error("fixtures not found");
-};
 
 describe("reactor service against a real nats-server", () => {
   let nats: Awaited<ReturnType<typeof natsForTests>>;
@@ -49,7 +33,7 @@ describe("reactor service against a real nats-server", () => {
 
   before(async () => {
     nats = await natsForTests();
-    dir = await fixtures();
+    dir = await fixtureDir("service");
     service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: createLogger({ level: "warn" }) });
     conn = await openConnection({ servers: [nats.url] });
     // events of this test are signed with the service key, as `reactor event send` on the service host does

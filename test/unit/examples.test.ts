@@ -116,8 +116,4 @@ void describe("examples/ agent and beacons", () => {
     );
   });
 
-  void it("examples/demo-web.mjs is the same server the agent tests use", () => {
-    const body = (p: string) => readFileSync(join(ROOT, p), "utf8").split("\n").slice(2).join("\n");
-    assert.equal(body("examples/demo-web.mjs"), body("test/fixtures/agent/demo-web.mjs"));
-  });
 });
