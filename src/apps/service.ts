@@ -152,11 +152,13 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     maxDeliver: config.consumer.max_deliver,
     maxAckPending: config.consumer.max_ack_pending,
   });
-  const stream = await consumeDurable(conn, settings.name, config.consumer.durable, {
-    maxEventBytes: settings.maxEventBytes,
-    batch: Math.min(256, config.limits.concurrency * 4),
-    onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
-  });
+  const consume = () =>
+    consumeDurable(conn, settings.name, config.consumer.durable, {
+      maxEventBytes: settings.maxEventBytes,
+      batch: Math.min(256, config.limits.concurrency * 4),
+      onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
+    });
+  const supervisor = new ConsumerSupervisor(consume, log);
   const web = await startServiceHttp({
     conn,
     counters: () => engine.counters as unknown as Record<string, number>,
@@ -184,7 +186,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     }),
     log,
   );
-  const loop = runLoop(stream, engine, config.limits.concurrency, log, (s) => web.metrics?.observeHandling(s));
+  const loop = supervisor.run((stream) => runLoop(stream, engine, config.limits.concurrency, log, (s) => web.metrics?.observeHandling(s)));
   log.info({ servers, entries: config.reactor.length, durable: config.consumer.durable }, "reactor service started");
 
   let stopping: Promise<void> | undefined;
@@ -204,7 +206,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
         const steps: [string, () => Promise<unknown>][] = [
           ["http", () => web.stop()],
           ["status responder", async () => status.stop()],
-          ["consumer", () => stream.stop()],
+          ["consumer", () => supervisor.stop()],
           ["in-flight events", () => loop],
           ["orchestration runs", () => Promise.allSettled([...background])],
           ["minions watch", async () => minions.stop()],
@@ -256,4 +258,39 @@ function builtinRunners(emit: (tag: string, data: Record<string, unknown>, id: s
       return true;
     },
   };
+}
+
+/**
+ * Keeps the durable consumer running: if its iterator ends while the service is not stopping (a
+ * consumer lost in a cluster election, a server restart), it is opened again after a short pause,
+ * so the service never silently stops consuming. Unacknowledged events are redelivered.
+ */
+class ConsumerSupervisor {
+  private current: EventStream | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly open: () => Promise<EventStream>,
+    private readonly log: Logger,
+  ) {}
+
+  async run(loop: (stream: EventStream) => Promise<void>): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        this.current = await this.open();
+        attempt = 0;
+        await loop(this.current);
+        if (!this.stopping) this.log.warn({}, "the event consumer ended unexpectedly; opening it again");
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.error({ err: errorMessage(err), attempt }, "the event consumer failed; opening it again");
+      }
+      if (!this.stopping) await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.current?.stop();
+  }
 }

@@ -4,7 +4,7 @@
  * `reactor test`; only the ports differ. Callers acknowledge the event after `handle` resolves.
  */
 import type { ServiceConfig, ReactorMapEntry } from "../config/index.js";
-import { errorMessage, silentLogger, type Logger, type ReactorEvent } from "../core/index.js";
+import { BusError, errorMessage, silentLogger, type Logger, type ReactorEvent } from "../core/index.js";
 import { dispatchReaction, type DispatchPorts } from "./dispatch.js";
 import { deriveJid, type ReactionLedger } from "./ledger.js";
 import { MapIndex } from "./matcher.js";
@@ -212,7 +212,13 @@ export class ReactorEngine {
         this.counters.duplicates++;
         continue;
       }
-      const outcome = await this.dispatchWithRetry(r, event, jid);
+      let outcome;
+      try {
+        outcome = await this.dispatchWithRetry(r, event, jid);
+      } catch (err) {
+        await Promise.allSettled(recorded);
+        throw err;
+      }
       await this.deps.ledger.finish(event.id, r.id, {
         state: outcome.ok ? "dispatched" : "failed",
         jid,
@@ -287,8 +293,9 @@ export class ReactorEngine {
       try {
         return await dispatchReaction(r, event, jid, this.deps.ports);
       } catch (err) {
-        if (attempt >= retries)
-          return { ok: false, error: `dispatch failed after ${retries + 1} attempts: ${errorMessage(err)}` };
+        // The bus failed, not the reaction: give the event back for redelivery (the ledger keeps the
+        // claim, so the same jid is dispatched again) rather than record a reaction as failed for good.
+        if (attempt >= retries) throw new BusError(`dispatch of ${r.id} failed after ${retries + 1} attempts: ${errorMessage(err)}`, { cause: err });
         this.log.warn({ err: errorMessage(err), jid, attempt }, "dispatch failed; retrying");
         await sleep(200 * 2 ** attempt);
       }
