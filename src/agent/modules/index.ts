@@ -4,6 +4,7 @@ import { diskModule } from "./disk.js";
 import { eventModule } from "./event.js";
 import { fileModule } from "./file.js";
 import { grainsModule } from "./grains.js";
+import { haproxyModule } from "./haproxy.js";
 import { networkModule } from "./network.js";
 import { ModuleRegistry } from "./registry.js";
 import { serviceModule } from "./service.js";
@@ -34,5 +35,6 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("disk", diskModule)
     .add("status", statusModule)
     .add("event", eventModule)
-    .add("sys", sysModule);
+    .add("sys", sysModule)
+    .add("haproxy", haproxyModule);
 }
