@@ -153,12 +153,13 @@ function authenticate(req: IncomingMessage, body: Buffer, hook: HookConfig): voi
 /** Salt's hook data: the body (JSON parsed when JSON), form fields, and the headers minus secrets. */
 export function hookData(req: IncomingMessage, raw: Buffer, hook: HookConfig): Record<string, unknown> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  // As salt-api: `body` is the raw body, `post` the body deserialized (JSON, or form fields).
   const text = raw.toString("utf8");
-  let body: unknown = text;
-  let post: Record<string, unknown> = {};
+  const body: unknown = text;
+  let post: unknown = {};
   if (type === "application/json" || type.endsWith("+json")) {
     try {
-      body = text.length === 0 ? {} : (JSON.parse(text) as unknown);
+      post = text.length === 0 ? {} : (JSON.parse(text) as unknown);
     } catch (err) {
       throw new NetapiError(400, `the body is not valid JSON: ${errorMessage(err)}`);
     }

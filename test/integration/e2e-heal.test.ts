@@ -41,7 +41,7 @@ describe("end to end: a killed service comes back by itself", () => {
     await mkdir(join(dir, "reactors"));
     await writeFile(join(dir, "reactor.yaml"), ["keys:", "  autosign: [ 'web*' ]", "  service_key: service.nk", "reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", "  - 'salt/netapi/hook/deploy':", "    - reactors/deploy.sls", ""].join("\n"));
     await mkdir(join(dir, "orch"));
-    await writeFile(join(dir, "reactors/deploy.sls"), "deploy:\n  runner.state.orchestrate:\n    - args:\n      - mods: orch/deploy.sls\n      - pillar: { target: {{ data['body']['host'] | json }} }\n");
+    await writeFile(join(dir, "reactors/deploy.sls"), "deploy:\n  runner.state.orchestrate:\n    - args:\n      - mods: orch/deploy.sls\n      - pillar: { target: {{ data['post']['host'] | json }} }\n");
     await writeFile(
       join(dir, "orch/deploy.sls"),
       [
@@ -140,7 +140,7 @@ describe("end to end: a killed service comes back by itself", () => {
 
   it("runs an orchestration started by a webhook-style event, and from the CLI", async () => {
 
-    const sent = await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ body: { host: "web1.example.com" } })], env);
+    const sent = await runCli(["event", "send", "salt/netapi/hook/deploy", JSON.stringify({ post: { host: "web1.example.com" } })], env);
     assert.equal(sent.code, 0, sent.stderr);
     // replay from the stream, so the watcher cannot miss the return whenever it starts
     const watcher = startCli(["event", "watch", "salt/run/*/ret", "--json", "--since", "10m"], env);

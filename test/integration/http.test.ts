@@ -163,8 +163,8 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     const ev = await waitFor(() => hookEvents.find((e) => e.id === id), { what: "the hook event" });
     assert.equal(ev.tag, "salt/netapi/hook/github/push");
     assert.equal(ev.source, "netapi");
-    assert.deepEqual(ev.data["body"], { ref: "refs/heads/main", commits: [1, 2] });
-    assert.deepEqual(ev.data["post"], {});
+    assert.deepEqual(ev.data["post"], { ref: "refs/heads/main", commits: [1, 2] }); // salt-api: post is the deserialized body
+    assert.equal(ev.data["body"], body); // and body the raw text
     const headers = ev.data["headers"] as Record<string, string>;
     assert.equal(headers["x-github-event"], "push");
     assert.equal(headers["content-type"], "application/json");
