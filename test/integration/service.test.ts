@@ -216,6 +216,35 @@ describe("reactor service against a real nats-server", () => {
     assert.deepEqual(job.job.arg[0], { web1: ["10.0.0.1"], "web2.example.com": ["10.0.0.2"] });
   });
 
+  it("survives bad input on the bus: each message is skipped or refused, and the next event still reacts", async () => {
+    const { headers } = await import("@nats-io/transport-node");
+    const raw = async (subject: string, payload: string | Uint8Array, hdrs: Record<string, string>) => {
+      const h = headers();
+      for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
+      await conn.js.publish(subject, payload, { headers: h, msgID: `bad-${Math.random()}` });
+    };
+    const tag = { "Reactor-Tag": "myco/echo/bad" };
+    await raw("evt.myco.echo.bad", "{not json", tag);
+    await raw("evt.myco.echo.bad", "[1, 2]", tag);
+    await raw("evt.myco.echo.bad", "{}", {});
+    await raw("evt.myco.echo.bad", new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), tag);
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let k = 0; k < 200; k++) deep = deep["x"] = {};
+    await raw("evt.myco.echo.bad", JSON.stringify(root), tag);
+    // a valid, signed event with 10,000 keys and hostile key names is just data
+    const wide: Record<string, unknown> = { hosts: ["web1"], text: "wide", __proto__x: 1, constructor: "c" };
+    for (let k = 0; k < 10_000; k++) wide[`k${k}`] = k;
+    const big = createEvent({ tag: "myco/echo/wide", data: wide });
+    await pub.publish(big);
+    const after = createEvent({ tag: "myco/echo/after", data: { hosts: ["web1"], text: "after" } });
+    await pub.publish(after);
+    await waitFor(() => auditFor(after.id, "dispatched")[0], { what: "a reaction after the bad input" });
+    await waitFor(() => auditFor(big.id, "dispatched")[0], { what: "the wide event's reaction" });
+    assert.equal(({} as Record<string, unknown>)["x"], undefined);
+    assert.equal(jobs.filter((j) => j.job.arg[0] === "wide").length, 1);
+  });
+
   it("reloads a changed map, and refuses a broken one keeping the old", async () => {
     const file = join(dir, "reactor.yaml");
     const { readFile } = await import("node:fs/promises");
