@@ -15,7 +15,7 @@ import {
   type JobDelivery,
 } from "../bus/index.js";
 import { loadAgentConfig, parseYaml, type AgentConfig, type AgentConfigOverrides } from "../config/index.js";
-import { errorMessage, type Logger } from "../core/index.js";
+import { errorMessage, type JobRequest, type JobReturn, type Logger } from "../core/index.js";
 import { signEvent } from "../core/auth/index.js";
 import {
   authenticate,
@@ -33,6 +33,8 @@ import { createMineModule, createMinePublisher, createMineReader, openMineStore,
 import { openBufferedSink, type BufferedSink } from "./agent-sink.js";
 import { resolveServers } from "./client.js";
 import { createLogger } from "./logger.js";
+import { startAgentMetricsServer } from "./http.js";
+import { createAgentMetrics } from "./metrics.js";
 import type { MinionValue } from "./minion-directory.js";
 
 /** Options of the agent process. */
@@ -55,6 +57,8 @@ export interface AgentHandle {
   readonly sink: BufferedSink;
   readonly beacons: BeaconScheduler;
   readonly mine: MinePublisher;
+  /** The metrics listener's URL when `metrics.listen` is set. */
+  readonly metricsUrl?: string;
   /** Stops beacons, jobs and mine; flushes what it can; closes. Idempotent. */
   stop(): Promise<void>;
 }
@@ -116,7 +120,15 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   // A running job is kept alive with working() every 5 s, so the ack wait only bounds how long a job of
   // a crashed agent waits before its redelivery (answered from the job ledger, never re-run).
   const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
-  const jobLoop = serveJobs(jobs, config, ledger, executor, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature));
+  const metrics = createAgentMetrics();
+  const metricsServer = config.metrics.listen ? await startAgentMetricsServer(config.metrics.listen, metrics, log) : undefined;
+  const timed = async (job: JobRequest): Promise<JobReturn> => {
+    const t0 = performance.now();
+    const ret = await executor.run(job);
+    metrics.jobDone(job.fun, (performance.now() - t0) / 1000, ret.success);
+    return ret;
+  };
+  const jobLoop = serveJobs(jobs, config, ledger, timed, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature));
   await sink.emit(`salt/minion/${config.id}/start`, { id: config.id, data: `Minion ${config.id} started at ${new Date().toString()}`, grains: grains ?? {} });
   void mine.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "mine start failed"));
   log.info({ servers: config.nats.servers, beacons: beacons.list().length, functions: executor.listFunctions().length }, "agent started");
@@ -129,10 +141,12 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     sink,
     beacons,
     mine,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     stop() {
       stopping ??= (async () => {
         clearInterval(presenceTimer);
         const steps: [string, () => Promise<unknown>][] = [
+          ["metrics", async () => metricsServer?.stop()],
           ["beacons", () => beacons.stop()],
           ["mine", () => mine.stop()],
           ["jobs", () => jobs.stop()],
@@ -152,7 +166,7 @@ async function serveJobs(
   jobs: AsyncIterable<JobDelivery>,
   config: AgentConfig,
   ledger: JobLedger,
-  executor: Executor,
+  run: (job: JobRequest) => Promise<JobReturn>,
   sink: BufferedSink,
   log: Logger,
   signedByService: (d: JobDelivery) => boolean,
@@ -167,7 +181,7 @@ async function serveJobs(
     const p = (async () => {
       const keepAlive = setInterval(() => d.working(), 5_000);
       try {
-        const ret = await ledger.runOnce(d.job, (j) => executor.run(j));
+        const ret = await ledger.runOnce(d.job, run);
         await sink.emit(`salt/job/${d.job.jid}/ret/${config.id}`, { ...ret }, {
           ...(d.job.causationId ? { causationId: d.job.causationId } : {}),
           depth: (d.job.depth ?? 0) + 1,

@@ -66,6 +66,8 @@ export interface AgentConfig {
     /** Events buffered while NATS is unreachable (oldest dropped first). Default 10000. */
     readonly max_events: number;
   };
+  /** `listen` (`host:port`) serves the agent's Prometheus metrics and /healthz. Default: off. */
+  readonly metrics: { readonly listen?: string };
 }
 
 /** Values that win over the file (command line, environment). */
@@ -89,6 +91,7 @@ const KNOWN = [
   "job_timeout",
   "max_concurrent_jobs",
   "buffer",
+  "metrics",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
 const ID_RE = /^[^\s/*>\p{Cc}]{1,255}$/u;
@@ -162,6 +165,7 @@ export function compileAgentConfig(
     job_timeout: c.duration(raw["job_timeout"], ["job_timeout"], 1, 60),
     max_concurrent_jobs: c.posInt(raw["max_concurrent_jobs"], ["max_concurrent_jobs"], 8),
     buffer: c.buffer(raw["buffer"]),
+    metrics: metricsSection(c, raw["metrics"]),
   };
   if (c.errors.length) throw new ConfigErrors(c.errors);
   return deepFreeze(config);
@@ -310,4 +314,17 @@ function deepFreeze<T>(v: T): T {
     for (const child of Object.values(v)) deepFreeze(child);
   }
   return v;
+}
+
+function metricsSection(c: Checker, raw: unknown): AgentConfig["metrics"] {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    c.fail(["metrics"], "must be a map with `listen: host:port`");
+    return {};
+  }
+  const m = raw as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (k !== "listen") c.fail(["metrics", k], "is not a known field (known: listen)");
+  const listen = c.optString(m["listen"], ["metrics", "listen"]);
+  if (listen !== undefined && !/^(?:\[[^\]]+\]|[^:]*):\d{1,5}$/.test(listen)) c.fail(["metrics", "listen"], `must be host:port, got ${JSON.stringify(listen)}`);
+  return listen === undefined ? {} : { listen };
 }

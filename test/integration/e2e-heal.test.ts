@@ -28,6 +28,7 @@ describe("end to end: a killed service comes back by itself", () => {
   let nats: Awaited<ReturnType<typeof natsForTests>>;
   let dir: string;
   let port: number;
+  let metricsPort: number;
   let pidfile: string;
   const procs: ReturnType<typeof startCli>[] = [];
   /** The CLI's environment: the server, and the service key so that what the CLI sends is signed. */
@@ -37,6 +38,7 @@ describe("end to end: a killed service comes back by itself", () => {
     nats = await natsForTests();
     dir = await mkdtemp(join(tmpdir(), "nr-e2e-"));
     port = await freePort();
+    metricsPort = await freePort();
     pidfile = join(dir, "demo-web.pid");
     await mkdir(join(dir, "reactors"));
     await writeFile(join(dir, "reactor.yaml"), ["keys:", "  autosign: [ 'web*' ]", "  service_key: service.nk", "reactor:", "  - 'salt/beacon/*/service/*':", "    - reactors/restart.sls", "  - 'myco/ping':", "    - reactors/ping.sls", "  - 'salt/netapi/hook/deploy':", "    - reactors/deploy.sls", ""].join("\n"));
@@ -77,6 +79,7 @@ describe("end to end: a killed service comes back by itself", () => {
       JSON.stringify({
         id: "web1.example.com",
         state_dir: join(dir, "state"),
+        metrics: { listen: `127.0.0.1:${metricsPort}` },
         services: {
           "demo-web": {
             check: [process.execPath, "-e", check],
@@ -116,6 +119,9 @@ describe("end to end: a killed service comes back by itself", () => {
       assert.equal(ret.data["success"], true);
       assert.equal(ret.data["retcode"], 0);
       assert.equal(ret.data["id"], "web1.example.com");
+      // the agent's own metrics count the job
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(text, /reactor_agent_job_duration_seconds_count\{fun="test\.ping",result="success"\} [1-9]/);
     } finally {
       watcher.child.kill("SIGINT");
     }
