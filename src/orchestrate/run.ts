@@ -4,6 +4,7 @@
  * `salt/run/<jid>/new|args|ret`, records the run and returns Salt's shape:
  * `{jid, retcode, outputter: "highstate", data: {<master>_master: {<state tag>: result}}}`.
  */
+import type { StepOutcome } from "../core/requisites/index.js";
 import { readFile } from "node:fs/promises";
 import { OrchestrationError, errorMessage } from "../core/errors.js";
 import { newJid } from "../core/job.js";
@@ -34,6 +35,8 @@ export interface OrchestrationRequest {
   /** More template variables (e.g. a `mine` helper). */
   readonly context?: Readonly<Record<string, unknown>>;
   readonly signal?: AbortSignal;
+  /** Called as each step starts and ends (progress on a terminal). */
+  readonly onStep?: (event: { phase: "start" | "end"; id: string; fun: string; outcome?: StepOutcome; ms?: number }) => void;
 }
 
 /** A parsed and planned orchestration. */
@@ -99,7 +102,18 @@ export async function runCompiled(compiled: CompiledOrchestration, req: Orchestr
   const startedAt = ports.now();
   await ports.emit(`salt/run/${jid}/new`, { fun: "runner.state.orchestrate", fun_args: funArgs, jid, user });
   await ports.emit(`salt/run/${jid}/args`, { type: "runner", name: "state.orchestrate", args: funArgs, jid });
-  const outcome = await executeRun(compiled.plan, stepRunner(ports, jids), { test: dryRun, now: () => ports.now(), ...(req.signal ? { signal: req.signal } : {}) });
+  const run = stepRunner(ports, jids);
+  const onStep = req.onStep;
+  const runStep: typeof run = onStep
+    ? async (chunk, ctx) => {
+        const t0 = Date.now();
+        onStep({ phase: "start", id: chunk.id, fun: `${chunk.state}.${chunk.fun} ${chunk.name}` });
+        const outcome = await run(chunk, ctx);
+        onStep({ phase: "end", id: chunk.id, fun: `${chunk.state}.${chunk.fun} ${chunk.name}`, outcome, ms: Date.now() - t0 });
+        return outcome;
+      }
+    : run;
+  const outcome = await executeRun(compiled.plan, runStep, { test: dryRun, now: () => ports.now(), ...(req.signal ? { signal: req.signal } : {}) });
   const failed = Object.values(outcome.results).some((r) => r.result === false) || outcome.notRun.length > 0;
   const retcode = failed ? 1 : 0;
   const data = { [`${req.masterId ?? "reactor"}_master`]: outcome.results };

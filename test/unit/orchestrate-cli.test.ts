@@ -55,6 +55,21 @@ describe("reactor orchestrate", () => {
     assert.match(s.lines.join("\n"), /Not run:   2/);
   });
 
+  it("shows progress as steps start and end on a terminal, and none with --json", async () => {
+    const ports = new FakePorts(["lb1", "web1", "web2"], () => ({ ret: true }));
+    const progress: string[] = [];
+    const t = deps(ports);
+    const code = await runOrchestrateCommand(fixture("lists.sls"), {}, { ...t.d, progress: (l) => progress.push(l) });
+    assert.equal(code, 0);
+    assert.equal(progress.length, 4);
+    assert.equal(progress[0], "[1/2] drain (salt.function haproxy.disable_server) ...");
+    assert.match(progress[1]!, /^\[1\/2\] \S+: ok in \d+ ms$/);
+    assert.match(progress[3]!, /^\[2\/2\] \S+: ok in \d+ ms$/);
+    const quiet: string[] = [];
+    await runOrchestrateCommand(fixture("lists.sls"), { json: true }, { ...deps(ports).d, progress: (l) => quiet.push(l) });
+    assert.deepEqual(quiet, []);
+  });
+
   it("reports errors and exits 1: bad pillar, unknown run, a missing requisite", async () => {
     const t = deps(new FakePorts([]));
     assert.equal(await runOrchestrateCommand(fixture("deploy.sls"), { pillar: "[1]" }, t.d), 1);

@@ -102,6 +102,9 @@ async function sendFile(file: string, opts: SendOptions): Promise<void> {
   const bad: string[] = [];
   let sent = 0;
   const started = performance.now();
+  // progress on a terminal, once a second; nothing with --json
+  const tty = process.stderr.isTTY === true && !opts.json;
+  const ticker = tty ? setInterval(() => process.stderr.write(`\rsent ${sent} events...`), 1000) : undefined;
   try {
     let lineNo = 0;
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
@@ -125,6 +128,8 @@ async function sendFile(file: string, opts: SendOptions): Promise<void> {
     }
     await Promise.all(inflight);
   } finally {
+    clearInterval(ticker);
+    if (tty) process.stderr.write("\r");
     await client.close();
   }
   const secs = (performance.now() - started) / 1000;

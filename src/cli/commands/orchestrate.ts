@@ -11,6 +11,7 @@ import {
   formatOrchestration,
   runCompiled,
   type CompiledOrchestration,
+  type OrchestrationRequest,
   type OrchestratePorts,
   type RunSummary,
 } from "../../orchestrate/index.js";
@@ -28,6 +29,8 @@ export interface OrchestrateDeps {
   readonly err?: (s: string) => void;
   /** Colours in human output (default: stdout is a TTY). */
   readonly color?: boolean;
+  /** Progress lines as steps start and end (default: stderr is a TTY). Never with --json. */
+  readonly progress?: (line: string) => void;
 }
 
 /** Options of `reactor orchestrate FILE`. */
@@ -78,7 +81,20 @@ export async function runOrchestrateCommand(file: string, opts: OrchestrateOptio
   let opened: OpenedPorts | undefined;
   try {
     opened = offline ? offlinePorts() : await deps.openPorts(opts.nats !== undefined ? { nats: opts.nats } : {});
-    const result = await runCompiled(compiled, { file, pillar, dryRun: opts.dryRun === true, user: "cli" }, opened.ports);
+    const progress = opts.json ? undefined : (deps.progress ?? (process.stderr.isTTY ? (l: string) => process.stderr.write(`${l}\n`) : undefined));
+    const total = compiled.plan.chunks.length;
+    let done = 0;
+    const onStep: OrchestrationRequest["onStep"] = progress
+      ? (e) => {
+          if (e.phase === "start") progress(`[${done + 1}/${total}] ${e.id} (${e.fun}) ...`);
+          else {
+            done++;
+            const verdict = e.outcome?.result === true ? "ok" : e.outcome?.result === false ? "FAILED" : "not run";
+            progress(`[${done}/${total}] ${e.id}: ${verdict} in ${e.ms} ms`);
+          }
+        }
+      : undefined;
+    const result = await runCompiled(compiled, { file, pillar, dryRun: opts.dryRun === true, user: "cli", ...(onStep ? { onStep } : {}) }, opened.ports);
     out(opts.json ? JSON.stringify(result) : formatOrchestration(result, { color: deps.color ?? process.stdout.isTTY }));
     return result.retcode;
   } catch (e) {
