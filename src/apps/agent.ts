@@ -91,7 +91,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const executor = createExecutor({ config, registry, emit: sink, serviceManager, logger: log.child({ component: "executor" }) });
   const ledger = await JobLedger.open({ stateDir: config.state_dir, agentId: config.id });
 
-  const beacons = await startBeacons(config, sink, serviceManager, executor, log);
+  const metrics = createAgentMetrics();
+  const beacons = await startBeacons(config, sink, serviceManager, executor, log, (b, ok) => metrics.beaconRun(b, ok));
   registry.add("beacons", createBeaconsModule({ scheduler: beacons, file: config.beacons_file }));
 
   const mineStore = await openMineStore(conn);
@@ -120,7 +121,6 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   // A running job is kept alive with working() every 5 s, so the ack wait only bounds how long a job of
   // a crashed agent waits before its redelivery (answered from the job ledger, never re-run).
   const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
-  const metrics = createAgentMetrics();
   const metricsServer = config.metrics.listen ? await startAgentMetricsServer(config.metrics.listen, metrics, log) : undefined;
   const timed = async (job: JobRequest): Promise<JobReturn> => {
     const t0 = performance.now();
@@ -200,7 +200,14 @@ async function serveJobs(
   await Promise.all(running);
 }
 
-async function startBeacons(config: AgentConfig, sink: BufferedSink, serviceManager: ReturnType<typeof createServiceManager>, executor: Executor, log: Logger): Promise<BeaconScheduler> {
+async function startBeacons(
+  config: AgentConfig,
+  sink: BufferedSink,
+  serviceManager: ReturnType<typeof createServiceManager>,
+  executor: Executor,
+  log: Logger,
+  onRun: (beacon: string, ok: boolean) => void,
+): Promise<BeaconScheduler> {
   let specs: ReturnType<typeof compileBeacons> = { beacons: [], errors: [], enabled: true };
   if (existsSync(config.beacons_file)) {
     try {
@@ -210,7 +217,7 @@ async function startBeacons(config: AgentConfig, sink: BufferedSink, serviceMana
     }
     for (const e of specs.errors) log.error({ err: e.message }, "beacon skipped");
   }
-  return createBeaconScheduler({ agentId: config.id, beacons: specs.beacons, sink, deps: { serviceManager, isBusy: () => executor.isBusy() }, log: log.child({ component: "beacons" }), enabled: specs.enabled });
+  return createBeaconScheduler({ agentId: config.id, beacons: specs.beacons, sink, deps: { serviceManager, isBusy: () => executor.isBusy(), onRun }, log: log.child({ component: "beacons" }), enabled: specs.enabled });
 }
 
 async function watchReconnects(conn: Connection, sink: BufferedSink): Promise<void> {

@@ -28,6 +28,8 @@ export interface BeaconSchedulerOptions {
     serviceManager?: ServiceManager;
     /** True while the agent runs a state job (for `disable_during_state_run`). Default: never. */
     isBusy?: () => boolean;
+    /** Told of every poll and whether it worked (metrics). */
+    onRun?: (beacon: string, ok: boolean) => void;
   };
   log?: Logger;
   now?: () => Date;
@@ -79,6 +81,7 @@ export function createBeaconScheduler(opts: BeaconSchedulerOptions): BeaconSched
     log,
     ...(opts.deps?.serviceManager ? { serviceManager: opts.deps.serviceManager } : {}),
     isBusy: opts.deps?.isBusy ?? (() => false),
+    onRun: opts.deps?.onRun ?? (() => undefined),
     now: opts.now ?? (() => new Date()),
   };
   const slots = new Map<string, BeaconSlot>();

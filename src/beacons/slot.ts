@@ -16,6 +16,8 @@ export interface SlotContext {
   readonly serviceManager?: ServiceManager;
   readonly isBusy: () => boolean;
   readonly now: () => Date;
+  /** Told of every poll and whether it worked. */
+  readonly onRun?: (beacon: string, ok: boolean) => void;
 }
 
 /** Builds the tag of a beacon event: `salt/beacon/<id>/<name>/<suffix>` (Salt's trailing `/` without a suffix). */
@@ -108,14 +110,17 @@ export class BeaconSlot {
     try {
       const result = await Promise.race([poll, timeout]);
       if (result === "timeout") {
+        this.ctx.onRun?.(this.spec.name, false);
         this.fail(new TimeoutError(`poll did not finish within ${this.spec.timeoutMs} ms`));
         await poll.catch(() => undefined); // stays in flight: no second poll piles up behind a hung one
         return;
       }
       if (!this.needsStart) this.recover();
       this.deliver(result);
+      this.ctx.onRun?.(this.spec.name, true);
       if (this.spec.runOnce) this.disableAfterRun();
     } catch (err) {
+      this.ctx.onRun?.(this.spec.name, false);
       this.fail(err);
     } finally {
       clearTimeout(timer);
