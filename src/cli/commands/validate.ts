@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import { ConfigError, ConfigErrors, errorMessage } from "../../core/errors.js";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { loadAgentConfig, loadServiceConfig, parseYaml } from "../../config/index.js";
+import { checkSchema, loadAgentConfig, loadServiceConfig, parseYaml, type SchemaName } from "../../config/index.js";
 import { compileBeacons } from "../../beacons/index.js";
 import { filesOf, normaliseSls, renderSlsFile } from "../../reactor/index.js";
 
@@ -92,7 +92,9 @@ export async function validateServiceFile(opts: ValidateOptions): Promise<Findin
     if (err instanceof ConfigError) return [fromConfigError(err)];
     return [{ severity: "error", file: opts.config, line: null, message: errorMessage(err) }];
   }
-  const findings: Finding[] = [];
+  // The JSON Schema editors use must agree with the compiler: a file the compiler accepts is checked
+  // against it too, so a drift between the two shows up here rather than in a user's editor.
+  const findings: Finding[] = await schemaFindings("reactor", opts.config);
   for (const file of filesOf(config.reactor)) {
     const r = renderSlsFile(file, SAMPLE_EVENT);
     if ("error" in r) {
@@ -111,6 +113,7 @@ export async function validateAgentFiles(opts: ValidateOptions): Promise<Finding
   for (const file of opts.agent ?? []) {
     try {
       const agent = await loadAgentConfig(file);
+      findings.push(...(await schemaFindings("agent", file)));
       if (existsSync(agent.beacons_file)) findings.push(...(await beaconsFindings(agent.beacons_file)));
     } catch (err) {
       findings.push(...findingsOf(err, file));
@@ -128,10 +131,17 @@ export async function validateBeaconsFiles(opts: ValidateOptions): Promise<Findi
 
 async function beaconsFindings(file: string): Promise<Finding[]> {
   try {
-    return compileBeacons(parseYaml(await readFile(file, "utf8"), file)).errors.map(fromConfigError);
+    const errors = compileBeacons(parseYaml(await readFile(file, "utf8"), file)).errors.map(fromConfigError);
+    return errors.length ? errors : await schemaFindings("beacons", file);
   } catch (err) {
     return findingsOf(err, file);
   }
+}
+
+/** Schema problems of a file the compiler accepted, as errors (prefixed: they are the schema's words). */
+async function schemaFindings(name: SchemaName, file: string): Promise<Finding[]> {
+  const src = parseYaml(await readFile(file, "utf8"), file);
+  return checkSchema(name, src).map((e) => ({ ...fromConfigError(e), message: `schemas/${name}.schema.json: ${fromConfigError(e).message}` }));
 }
 
 function findingsOf(err: unknown, file: string): Finding[] {
