@@ -78,7 +78,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const config: ServiceConfig = opts.serviceKeyFile ? { ...loaded, keys: { ...loaded.keys, service_key: opts.serviceKeyFile } } : loaded;
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
-  const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
+  const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
   const settings = streamSettings(config);
   await ensureEventStream(conn, settings);
   await ensureJobStream(conn, { replicas: config.stream.replicas });

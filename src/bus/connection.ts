@@ -14,6 +14,8 @@ export interface ConnectOptions {
   name?: string;
   /** Path of a NATS credentials file. */
   creds?: string;
+  /** TLS: client certificate and key, and the CA that signed the server's certificate (file paths). */
+  tls?: { cert?: string; key?: string; ca?: string };
   /** Give up the first connect after this many ms (default 10 s). Reconnects after that never stop. */
   timeoutMs?: number;
   /** Keep trying the first connect forever (agents started before the server). Default false. */
@@ -51,6 +53,15 @@ export async function openConnection(opts: ConnectOptions): Promise<Connection> 
       timeout: opts.timeoutMs ?? 10_000,
       waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
       ...(opts.creds ? { authenticator: credsAuthenticator(await readFile(opts.creds)) } : {}),
+      ...(opts.tls
+        ? {
+            tls: {
+              ...(opts.tls.cert ? { certFile: opts.tls.cert } : {}),
+              ...(opts.tls.key ? { keyFile: opts.tls.key } : {}),
+              ...(opts.tls.ca ? { caFile: opts.tls.ca } : {}),
+            },
+          }
+        : {}),
     });
   } catch (err) {
     throw new BusError(`cannot connect to NATS at ${servers.join(", ")}: ${(err as Error).message}`, { cause: err });
