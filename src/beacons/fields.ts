@@ -6,6 +6,7 @@
  * `beacons.diskusage[0]./` rather than the merged map.
  */
 import type { FieldPath } from "../config/index.js";
+import { editDistance } from "../core/index.js";
 
 /** A problem in one option, thrown by parsers and turned into a ConfigError by compileBeacons. */
 export class OptionProblem extends Error {
@@ -129,14 +130,3 @@ export function suggest(word: string, candidates: readonly string[]): string {
   return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? `, did you mean ${JSON.stringify(best)}?` : "";
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
 import { parseYaml, type FieldPath, type YamlSource } from "./yaml.js";
+import { isMap } from "../core/index.js";
 
 /** Default state directory of an agent. */
 export const DEFAULT_AGENT_STATE_DIR = "/var/lib/nats-reactor/agent";
@@ -304,9 +305,6 @@ class Checker {
   }
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {

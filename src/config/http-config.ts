@@ -5,7 +5,8 @@
  */
 import type { ConfigError } from "../core/errors.js";
 import { compileTagGlob } from "../core/glob/index.js";
-import { FieldChecker, isMap } from "./reactor-checks.js";
+import { FieldChecker } from "./reactor-checks.js";
+import { isMap } from "../core/index.js";
 import type { FieldPath, YamlSource } from "./yaml.js";
 
 /** HMAC algorithms a hook may use. */

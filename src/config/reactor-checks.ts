@@ -5,6 +5,7 @@
 import type { ConfigError } from "../core/errors.js";
 import { parseDuration } from "./agent-config.js";
 import type { FieldPath, YamlSource } from "./yaml.js";
+import { editDistance, isMap } from "../core/index.js";
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   "": 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -33,22 +34,7 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
   return best;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
 
-/** Whether a value is a plain map. */
-export function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 /** Collects errors of one YAML source while reading its fields. */
 export class FieldChecker {

@@ -8,7 +8,8 @@ import { compileHttpConfig, parseListen, type HttpConfig } from "./http-config.j
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
-import { FieldChecker, isMap } from "./reactor-checks.js";
+import { FieldChecker } from "./reactor-checks.js";
+import { isMap } from "../core/index.js";
 import { compileReactorMap, type ReactorMapEntry } from "./reactor-map.js";
 import { parseYaml, type YamlSource } from "./yaml.js";
 

@@ -10,7 +10,8 @@ import { compileCondition, type CompiledCondition } from "../core/conditions/ind
 import { compileFileGlob, compileTagGlob, hasGlobMagic, GLOB_MODES, type GlobMode, type TagGlob } from "../core/glob/index.js";
 import { compileTemplate } from "../core/template/index.js";
 import { compileSls, type CompiledSls } from "./sls.js";
-import { isMap, type FieldChecker } from "./reactor-checks.js";
+import type { FieldChecker } from "./reactor-checks.js";
+import { isMap } from "../core/index.js";
 import { formatPath, type FieldPath } from "./yaml.js";
 
 /** One SLS file of an entry, compiled. */

@@ -5,3 +5,4 @@ export * from "./ports.js";
 export * from "./reaction.js";
 export * from "./job.js";
 export * from "./subject-filter.js";
+export * from "./shape.js";

@@ -11,6 +11,7 @@
  * `allow_tgt` / `allow_tgt_type` are the per-function ACL and are not passed to the function.
  */
 import type { MineFunctionSpec } from "../config/index.js";
+import { isMap } from "../core/index.js";
 
 /** One mine function as the publisher runs it. */
 export interface MineCall {
@@ -53,6 +54,3 @@ export function parseMineFunctions(specs: Readonly<Record<string, MineFunctionSp
   return Object.entries(specs).map(([name, spec]) => parseMineFunction(name, spec));
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -8,6 +8,7 @@ import { TARGET_TYPES, type TargetType } from "../core/reaction.js";
 import { REQUISITE_IN_KINDS, REQUISITE_KINDS, parseRequisiteRefs, type Chunk, type ChunkOrder, type RequisiteRef } from "../core/requisites/index.js";
 import { didYouMean } from "../config/index.js";
 import { TEST_FUNCTIONS, type BatchSize, type StepSpec, type TestStep } from "./spec.js";
+import { isMap, typeName } from "../core/index.js";
 
 type Fields = Record<string, unknown>;
 type Fail = (field: string, reason: string) => void;
@@ -228,12 +229,4 @@ function seconds(fields: Fields, k: string, fail: Fail): number | undefined {
   return undefined;
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  return typeof v === "object" ? "a map" : `a ${typeof v}`;
-}

@@ -4,6 +4,7 @@ import type { Chunk, RunStep, StepContext, StepOutcome } from "../core/requisite
 import { runFunctionStep } from "./function-step.js";
 import type { OrchestratePorts, SeenEvent } from "./ports.js";
 import type { CallStep, StepSpec, TestStep, WaitStep } from "./spec.js";
+import { isMap } from "../core/index.js";
 
 const TEST_CHANGES = { testing: { old: "Unchanged", new: "Something pretended to change" } };
 
@@ -75,6 +76,3 @@ export function testOutcome(step: TestStep, test: boolean): StepOutcome {
   return { result: step.result, changes, comment, ...warnings };
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}

@@ -5,6 +5,7 @@
  * (`arg:` list, `kwarg:` map; for runner/wheel the keyword arguments directly under the function).
  */
 import { TARGET_TYPES, type Reaction, type ReactionClient, type TargetType } from "../core/reaction.js";
+import { isMap, typeName } from "../core/index.js";
 
 /** A problem with one file for one event: the file's reactions are dropped. */
 export interface ReactionProblem {
@@ -197,15 +198,7 @@ function isDictList(v: readonly unknown[]): boolean {
   return v.every((x) => isMap(x) && Object.keys(x).length === 1);
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  return typeof v === "object" ? "a map" : `a ${typeof v}`;
-}
 
 function problem(file: string, path: string, reason: string): ReactionProblem {
   return { file, line: null, message: path ? `${path} ${reason}` : reason };

@@ -7,6 +7,7 @@
  * keys (or is `*`), or matches further down.
  */
 import { fnmatchToRegExpSource } from "../glob/index.js";
+import { isMap } from "../shape.js";
 
 /** How a value is compared: a compiled pattern over the lower-cased string form. */
 export type ValueTest = (value: string) => boolean;
@@ -96,6 +97,3 @@ function pythonStr(v: unknown): string {
   return String(v);
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
