@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeEvent, openConnection } from "../src/bus/index.js";
 import { startNatsServer, freePort } from "../test/helpers/nats-server.js";
+import { DEMO_WEB_BEACONS, demoWebService } from "../test/helpers/stack.js";
 import { goal, killPid, ms, percentile, readPid, repoRoot, runBench, sleep, startReactor, until } from "./lib.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -32,13 +33,11 @@ await runBench("heal", 10 * 60_000, async (defer) => {
   const port = await freePort();
   const pidfile = join(dir, "demo-web.pid");
   defer(() => killPid(readPid(pidfile)));
-  const demo = join(repoRoot(), "examples/demo-web.mjs");
   await copyFile(join(repoRoot(), "reactors/restart-service.sls"), join(dir, "restart-service.sls"));
   await writeFile(
     join(dir, "reactor.yaml"),
     ["stream: { replicas: 1 }", "logging: { level: warn }", "keys: { service_key: service.nk, autosign: [ 'web*' ] }", "reactor:", "  - 'salt/beacon/*/service/*':", "      - restart-service.sls", ""].join("\n"),
   );
-  const check = `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
   await writeFile(
     join(dir, "agent.yaml"),
     JSON.stringify({
@@ -46,16 +45,10 @@ await runBench("heal", 10 * 60_000, async (defer) => {
       state_dir: join(dir, "state"),
       service_manager: "command",
       mine_functions: {},
-      services: {
-        "demo-web": {
-          check: [process.execPath, "-e", check],
-          start: [process.execPath, demo, "--port", String(port), "--pidfile", pidfile],
-          stop: ["sh", "-c", `kill $(cat ${pidfile})`],
-        },
-      },
+      services: demoWebService(port, pidfile),
     }),
   );
-  await writeFile(join(dir, "beacons.yaml"), "beacons:\n  service:\n    - services:\n        demo-web:\n          onchangeonly: true\n    - interval: 1\n");
+  await writeFile(join(dir, "beacons.yaml"), DEMO_WEB_BEACONS);
 
   const conn = await openConnection({ servers: [server.url] });
   defer(() => conn.close());

@@ -50,3 +50,21 @@ export async function startAgentProc(dir: string, id: string, env: Record<string
   await writeFile(file, JSON.stringify({ id, state_dir: join(dir, `state-${id}`), beacons_file: join(dir, "no-beacons.yaml"), ...extra }));
   return wrap(startCli(["agent", "-c", file], env));
 }
+
+/**
+ * The demo HTTP service (examples/demo-web.mjs) as agent.yaml's per-service commands: started
+ * detached on `port`, checked by an HTTP request, stopped through its pidfile.
+ */
+export function demoWebService(port: number, pidfile: string): Record<string, { check: string[]; start: string[]; stop: string[] }> {
+  const check = `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+  return {
+    "demo-web": {
+      check: [process.execPath, "-e", check],
+      start: [process.execPath, join(repoRoot(), "examples", "demo-web.mjs"), "--port", String(port), "--pidfile", pidfile],
+      stop: ["sh", "-c", `kill $(cat ${pidfile})`],
+    },
+  };
+}
+
+/** beacons.yaml watching demo-web every second, one event per change. */
+export const DEMO_WEB_BEACONS = "beacons:\n  service:\n    - services:\n        demo-web:\n          onchangeonly: true\n    - interval: 1\n";

@@ -11,9 +11,8 @@ import { after, before, describe, it } from "node:test";
 import { natsForTests, freePort } from "../helpers/nats-server.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
-import { repoRoot } from "../helpers/paths.js";
+import { DEMO_WEB_BEACONS, demoWebService } from "../helpers/stack.js";
 
-const DEMO = join(repoRoot(), "examples", "demo-web.mjs");
 
 async function answers(port: number): Promise<string | undefined> {
   try {
@@ -73,23 +72,16 @@ describe("end to end: a killed service comes back by itself", () => {
       ].join("\n"),
     );
     await writeFile(join(dir, "reactors/ping.sls"), "ping:\n  local.test.ping:\n    - tgt: 'web*'\n");
-    const check = `fetch('http://127.0.0.1:${port}/').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
     await writeFile(
       join(dir, "agent.yaml"),
       JSON.stringify({
         id: "web1.example.com",
         state_dir: join(dir, "state"),
         metrics: { listen: `127.0.0.1:${metricsPort}` },
-        services: {
-          "demo-web": {
-            check: [process.execPath, "-e", check],
-            start: [process.execPath, DEMO, "--port", String(port), "--pidfile", pidfile],
-            stop: ["sh", "-c", `kill $(cat ${pidfile})`],
-          },
-        },
+        services: demoWebService(port, pidfile),
       }),
     );
-    await writeFile(join(dir, "beacons.yaml"), "beacons:\n  service:\n    - services:\n        demo-web:\n          onchangeonly: true\n    - interval: 1\n");
+    await writeFile(join(dir, "beacons.yaml"), DEMO_WEB_BEACONS);
     env = { NATS_URL: nats.url, REACTOR_LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "warn", REACTOR_KEY_FILE: join(dir, "service.nk") };
     procs.push(startCli(["serve", "-c", join(dir, "reactor.yaml")], env));
     procs.push(startCli(["agent", "-c", join(dir, "agent.yaml")], env));
