@@ -102,7 +102,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     if (!ret.success) throw new Error(typeof ret.return === "string" ? ret.return : JSON.stringify(ret.return));
     return ret.return;
   };
-  const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, log: log.child({ component: "mine" }) });
+  const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, log: log.child({ component: "mine" }), ...(config.mine_change_events ? { emitChange: (tag: string, data: Record<string, unknown>) => sink.emit(tag, data) } : {}) });
   registry.add("mine", createMineModule(mine, createMineReader({ mine: mineStore, minions: minionsKv })));
 
   const minions = await openKv<MinionValue>(conn, { bucket: "minions", history: 1 });

@@ -59,6 +59,8 @@ export interface AgentConfig {
   readonly mine_functions: Readonly<Record<string, MineFunctionSpec>>;
   /** Seconds between mine updates. YAML: minutes as in Salt (a number), or a duration (`90s`). Default 60 minutes. */
   readonly mine_interval: number;
+  /** Emit `salt/mine/<id>/<fun>/changed` (with the new value) when a mine value changes. Default false. */
+  readonly mine_change_events: boolean;
   /** Seconds a job may run when the job names none. YAML: seconds or a duration. Default 60. */
   readonly job_timeout: number;
   /** Jobs run at once; more wait in a queue. Default 8. */
@@ -69,6 +71,8 @@ export interface AgentConfig {
   };
   /** `listen` (`host:port`) serves the agent's Prometheus metrics and /healthz. Default: off. */
   readonly metrics: { readonly listen?: string };
+  /** The haproxy module's default runtime API socket (Salt's `/var/run/haproxy.sock` when unset). */
+  readonly haproxy: { readonly socket?: string };
 }
 
 /** Values that win over the file (command line, environment). */
@@ -89,10 +93,12 @@ const KNOWN = [
   "grains",
   "mine_functions",
   "mine_interval",
+  "mine_change_events",
   "job_timeout",
   "max_concurrent_jobs",
   "buffer",
   "metrics",
+  "haproxy",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
 const ID_RE = /^[^\s/*>\p{Cc}]{1,255}$/u;
@@ -163,10 +169,12 @@ export function compileAgentConfig(
     grains: c.map(raw["grains"], ["grains"]),
     mine_functions: c.mine(raw["mine_functions"]),
     mine_interval: c.duration(raw["mine_interval"], ["mine_interval"], 60, 3600),
+    mine_change_events: c.bool(raw["mine_change_events"], ["mine_change_events"], false),
     job_timeout: c.duration(raw["job_timeout"], ["job_timeout"], 1, 60),
     max_concurrent_jobs: c.posInt(raw["max_concurrent_jobs"], ["max_concurrent_jobs"], 8),
     buffer: c.buffer(raw["buffer"]),
     metrics: metricsSection(c, raw["metrics"]),
+    haproxy: haproxySection(c, raw["haproxy"], rel),
   };
   if (c.errors.length) throw new ConfigErrors(c.errors);
   return deepFreeze(config);
@@ -226,6 +234,13 @@ class Checker {
     if (isMap(v)) return v;
     this.fail(path, "must be a map");
     return {};
+  }
+
+  bool(v: unknown, path: FieldPath, def: boolean): boolean {
+    if (v === undefined || v === null) return def;
+    if (typeof v === "boolean") return v;
+    this.fail(path, `must be true or false, got ${JSON.stringify(v)}`);
+    return def;
   }
 
   posInt(v: unknown, path: FieldPath, def: number): number {
@@ -325,4 +340,16 @@ function metricsSection(c: Checker, raw: unknown): AgentConfig["metrics"] {
   const listen = c.optString(m["listen"], ["metrics", "listen"]);
   if (listen !== undefined && !/^(?:\[[^\]]+\]|[^:]*):\d{1,5}$/.test(listen)) c.fail(["metrics", "listen"], `must be host:port, got ${JSON.stringify(listen)}`);
   return listen === undefined ? {} : { listen };
+}
+
+function haproxySection(c: Checker, raw: unknown, rel: (p: string) => string): AgentConfig["haproxy"] {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    c.fail(["haproxy"], "must be a map with `socket: PATH`");
+    return {};
+  }
+  const m = raw as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (k !== "socket") c.fail(["haproxy", k], "is not a known field (known: socket)");
+  const socket = c.optString(m["socket"], ["haproxy", "socket"]);
+  return socket === undefined ? {} : { socket: rel(socket) };
 }

@@ -164,7 +164,7 @@ class Publisher implements MinePublisher {
     if (before === json) return;
     const tag = `salt/mine/${this.agentId}/${entry.fun}/changed`;
     try {
-      await this.opts.emitChange(tag, { id: this.agentId, fun: entry.fun, stamp: entry.stamp, first: before === undefined });
+      await this.opts.emitChange(tag, { id: this.agentId, fun: entry.fun, stamp: entry.stamp, first: before === undefined, value: entry.value });
     } catch (err) {
       this.log.warn({ err, tag }, "mine change event not sent");
     }

@@ -300,8 +300,8 @@ describe("mine against a real nats-server", () => {
     await p.update();
     await make().update(); // a restarted agent compares with the stored value
     assert.deepEqual(events, [
-      ["salt/mine/web1/network.ip_addrs/changed", { id: "web1", fun: "network.ip_addrs", stamp: "2024-05-01T12:00:00.000Z", first: true }],
-      ["salt/mine/web1/network.ip_addrs/changed", { id: "web1", fun: "network.ip_addrs", stamp: "2024-05-01T12:00:00.000Z", first: false }],
+      ["salt/mine/web1/network.ip_addrs/changed", { id: "web1", fun: "network.ip_addrs", stamp: "2024-05-01T12:00:00.000Z", first: true, value: ["10.0.0.1"] }],
+      ["salt/mine/web1/network.ip_addrs/changed", { id: "web1", fun: "network.ip_addrs", stamp: "2024-05-01T12:00:00.000Z", first: false, value: ["10.0.0.2"] }],
     ]);
   });
 
