@@ -18,14 +18,14 @@ export function resolveMods(mods: string, root: string): string {
 }
 
 /** Creates the runner; `runs` tracks background runs (for a clean stop). */
-export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: unknown }): ServiceFunction {
+export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: (...args: unknown[]) => unknown }): ServiceFunction {
   const root = dirname(resolve(opts.configFile));
   const fn = async (kwarg: Readonly<Record<string, unknown>>, ctx: Parameters<ServiceFunction>[1]) => {
     const mods = kwarg["mods"] ?? ctx.arg[0];
     if (typeof mods !== "string") throw new Error("state.orchestrate needs mods (the orchestration SLS)");
     const pillar = (kwarg["pillar"] ?? {}) as Record<string, unknown>;
     if (pillar === null || typeof pillar !== "object" || Array.isArray(pillar)) throw new Error("pillar must be a mapping");
-    const req = { file: resolveMods(mods, root), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { context: { mine: opts.mine } } : {}) };
+    const req = { file: resolveMods(mods, root), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { mine: opts.mine } : {}) };
     const compiled = await compileOrchestration(req);
     const ports = await opts.ports();
     const run = runCompiled(compiled, req, ports).then(

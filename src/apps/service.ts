@@ -24,7 +24,7 @@ import { serveStatus } from "../netapi/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { resolveServers } from "./client.js";
 import { startServiceSecurity } from "./service-security.js";
-import { createMineCache, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
+import { createMineCache, templateMine, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
 import { createOrchestratePorts } from "./orchestrate-ports.js";
@@ -105,7 +105,13 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     const cause = createEvent({ tag: "reactor/orchestrate/call", source: "reactor" });
     return fn(kwarg, { jid: `orch-${Date.now()}`, event: cause, arg: [] });
   };
+  // The `mine` helper of reactor and orchestration templates: a live in-memory copy of the mine (templates render synchronously).
+  const mineCache = await createMineCache(
+    createMineReader({ mine: await openMineStore(conn, { replicas }), minions: await openMinionsStore(conn, { replicas }), log }),
+  );
+  const mine = templateMine(mineCache);
   runners["state.orchestrate"] = orchestrateRunner({
+    mine,
     configFile: opts.configPath,
     log: log.child({ component: "orchestrate" }),
     runs: background,
@@ -130,12 +136,8 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     runners,
     wheel,
   };
-  // The `mine` helper of reactor templates: a live in-memory copy of the mine (templates render synchronously).
-  const mineCache = await createMineCache(
-    createMineReader({ mine: await openMineStore(conn, { replicas }), minions: await openMinionsStore(conn, { replicas }), log }),
-  );
   const engine = new ReactorEngine(engineConfig(config), {
-    mine: (tgt, fun, tgtType) => mineCache.lookup(tgt, fun, (tgtType ?? "glob") as TargetType),
+    mine,
     ledger,
     throttler,
     ports,

@@ -77,3 +77,22 @@ function buildView(minions: KvMirror<MinionInfo>, mine: KvMirror<MineEntry>): Mi
   mine.onChange(setEntry);
   return { minions: byId, entries: (f) => byFun.get(f)?.values() ?? [] };
 }
+
+/** A mine lookup as templates call it. */
+export type TemplateMine = (...args: unknown[]) => Record<string, unknown>;
+
+/**
+ * The `mine` helper of templates over a cache: `mine(tgt, fun)`, `mine(tgt, fun, 'grain')` or
+ * `mine(tgt, fun, tgt_type='grain')` (keyword arguments arrive as a last plain object; Salt's old
+ * `expr_form` is read as tgt_type).
+ */
+export function templateMine(cache: Pick<MineCache, "lookup">): TemplateMine {
+  return (...args: unknown[]) => {
+    const last = args.at(-1);
+    const kw = args.length > 2 && last !== null && typeof last === "object" && !Array.isArray(last) ? (args.pop() as Record<string, unknown>) : {};
+    const [tgt, fun, positional] = args;
+    const tgtType = positional ?? kw["tgt_type"] ?? kw["expr_form"] ?? "glob";
+    if (typeof tgtType !== "string") throw new Error(`tgt_type must be a string, got ${typeof tgtType}`);
+    return cache.lookup(tgt as string | readonly string[], fun as string | readonly string[], tgtType as TargetType);
+  };
+}

@@ -32,7 +32,9 @@ export interface OrchestrationRequest {
   /** Who asked (`cli`, `reactor`); in the run events. */
   readonly user?: string;
   readonly jid?: string;
-  /** More template variables (e.g. a `mine` helper). */
+  /** The `mine` helper of the template (also `salt['mine.get']`); without it lookups return {}. */
+  readonly mine?: (...args: unknown[]) => unknown;
+  /** More template variables. */
   readonly context?: Readonly<Record<string, unknown>>;
   readonly signal?: AbortSignal;
   /** Called as each step starts and ends (progress on a terminal). */
@@ -75,8 +77,11 @@ export async function compileOrchestration(req: OrchestrationRequest): Promise<C
   }
   const sls = slsName(req.file);
   const saltenv = req.saltenv ?? "base";
+  const mine = req.mine ?? (() => ({}));
   const context = {
     ...req.context,
+    mine,
+    salt: { "mine.get": mine },
     pillar: req.pillar ?? {},
     saltenv,
     sls,

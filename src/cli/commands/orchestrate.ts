@@ -19,6 +19,8 @@ import {
 /** Opened ports and how to release them. */
 export interface OpenedPorts {
   readonly ports: OrchestratePorts;
+  /** The template's `mine` helper over the live mine (absent offline). */
+  readonly mine?: (...args: unknown[]) => unknown;
   close(): Promise<void>;
 }
 
@@ -68,19 +70,30 @@ export function registerOrchestrate(program: Command, deps: OrchestrateDeps): vo
 /** Runs `reactor orchestrate FILE`; returns the exit code. */
 export async function runOrchestrateCommand(file: string, opts: OrchestrateOptions, deps: OrchestrateDeps): Promise<number> {
   const { out, err } = io(deps);
-  let compiled: CompiledOrchestration;
+  let compiled: CompiledOrchestration | undefined;
   let pillar: Record<string, unknown>;
+  // A dry run runs without NATS when nothing needs it: no mine lookup, only list targets.
   try {
     pillar = parsePillar(opts.pillar);
-    compiled = await compileOrchestration({ file, pillar, dryRun: opts.dryRun === true });
+    let usedMine = false;
+    const offlineMine = () => {
+      usedMine = true;
+      return {};
+    };
+    try {
+      compiled = await compileOrchestration({ file, pillar, dryRun: opts.dryRun === true, mine: offlineMine });
+    } catch (e) {
+      if (!usedMine) throw e; // else: it may only fail on the empty mine; compiled again below
+    }
+    if (usedMine || opts.dryRun !== true || opts.nats !== undefined || (compiled && !needsNoNats(compiled))) compiled = undefined;
   } catch (e) {
     err(`reactor orchestrate: ${errorMessage(e)}`);
     return 1;
   }
-  const offline = opts.dryRun === true && opts.nats === undefined && needsNoNats(compiled);
   let opened: OpenedPorts | undefined;
   try {
-    opened = offline ? offlinePorts() : await deps.openPorts(opts.nats !== undefined ? { nats: opts.nats } : {});
+    opened = compiled ? offlinePorts() : await deps.openPorts(opts.nats !== undefined ? { nats: opts.nats } : {});
+    compiled ??= await compileOrchestration({ file, pillar, dryRun: opts.dryRun === true, ...(opened.mine ? { mine: opened.mine } : {}) });
     const progress = opts.json ? undefined : (deps.progress ?? (process.stderr.isTTY ? (l: string) => process.stderr.write(`${l}\n`) : undefined));
     const total = compiled.plan.chunks.length;
     let done = 0;

@@ -1,4 +1,5 @@
 /** `reactor serve -c reactor.yaml`: the reactor service (DESIGN.md 3). SIGHUP reloads the map. */
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { startService } from "../../apps/index.js";
 import { fail, untilSignal } from "../common.js";
@@ -10,10 +11,11 @@ export function registerServe(program: Command): void {
     .description("run the reactor service: consume events, match the reactor map, dispatch reactions")
     .option("-c, --config <file>", "the service configuration", "reactor.yaml")
     .option("--nats <url>", "NATS server URL (default: NATS_URL, else the config file)")
-    .action(async (opts: { config: string; nats?: string }) => {
+    .option("--service-key <file>", "the service's key file, created when missing (default: keys.service_key of the config)")
+    .action(async (opts: { config: string; nats?: string; serviceKey?: string }) => {
       let service;
       try {
-        service = await startService({ configPath: opts.config, ...(opts.nats ? { nats: opts.nats } : {}) });
+        service = await startService({ configPath: opts.config, ...(opts.nats ? { nats: opts.nats } : {}), ...(opts.serviceKey ? { serviceKeyFile: resolve(opts.serviceKey) } : {}) });
       } catch (err) {
         fail(err, 2);
         return;
