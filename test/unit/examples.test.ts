@@ -37,10 +37,12 @@ void describe("reactors/ examples", () => {
 
   void it("there is a spec file for each example", () => {
     assert.deepEqual(SPECS, [
+      "app-hosts.yaml",
       "auto-accept.yaml",
       "disk-cleanup.yaml",
       "minion-start.yaml",
       "redeploy-on-change.yaml",
+      "release.yaml",
       "restart-service.yaml",
       "webhook-deploy.yaml",
     ]);
@@ -88,6 +90,54 @@ void describe("reactors/ examples", () => {
       ["deploy", "cmd.run"],
       ["restart", "service.restart"],
     ]);
+  });
+
+  const webHosts = {
+    web2: { addr: "127.0.0.1:18082", url: "http://127.0.0.1:18082/", dir: "/srv/web2" },
+    web1: { addr: "127.0.0.1:18081", url: "http://127.0.0.1:18081/", dir: "/srv/web1" },
+  };
+
+  void it("reactors/orch/release.sls plans one host at a time, in id order, from the mine", async () => {
+    const lookups: unknown[] = [];
+    const mine = (...args: unknown[]) => {
+      lookups.push(args);
+      return webHosts;
+    };
+    const compiled = await compileOrchestration({ file: join(REACTORS, "orch", "release.sls"), pillar: { version: "2.0.0" }, dryRun: true, mine });
+    assert.deepEqual(lookups, [["roles:web", "app", { tgt_type: "grain" }]]);
+    const chunks = compiled.plan.chunks.map((c) => c.chunk);
+    assert.deepEqual(
+      chunks.map((c) => c.id),
+      ["out_web1", "deploy_web1", "restart_web1", "check_web1", "in_web1", "out_web2", "deploy_web2", "restart_web2", "check_web2", "in_web2"],
+    );
+    assert.ok(chunks.every((c) => c.failhard), "every step is failhard");
+    const payload = (id: string) => chunks.find((c) => c.id === id)!.payload as unknown as Record<string, unknown>;
+    assert.deepEqual(payload("out_web2"), { ...payload("out_web2"), fun: "haproxy.disable_server", tgt: "roles:lb", tgtType: "grain", arg: ["web2", "app"] });
+    assert.deepEqual(payload("deploy_web1"), { ...payload("deploy_web1"), fun: "cmd.run", tgt: ["web1"], tgtType: "list", arg: [["node", "deploy.mjs", "2.0.0"]], kwarg: { cwd: "/srv/web1" } });
+    assert.deepEqual(payload("check_web2"), { ...payload("check_web2"), fun: "http.wait_for_successful_query", arg: ["http://127.0.0.1:18082/"] });
+    assert.equal((payload("check_web2")["kwarg"] as Record<string, unknown>)["match"], "web2 2.0.0");
+    // host 2 waits for host 1 to be back in
+    assert.deepEqual(chunks.find((c) => c.id === "out_web2")!.requisites?.require, [{ key: "salt", value: "in_web1" }]);
+    assert.equal(chunks.find((c) => c.id === "out_web1")!.requisites?.require, undefined);
+  });
+
+  void it("reactors/orch/release.sls fails at once when the mine knows no web host", async () => {
+    const compiled = await compileOrchestration({ file: join(REACTORS, "orch", "release.sls"), pillar: { version: "2.0.0" }, mine: () => ({}) });
+    assert.deepEqual(compiled.plan.chunks.map((c) => [c.chunk.id, c.chunk.state, c.chunk.fun]), [["no_web_hosts", "test", "fail_without_changes"]]);
+  });
+
+  void it("reactors/orch/app-host-added.sls adds in maintenance, waits until the host answers, then enables", async () => {
+    const compiled = await compileOrchestration({ file: join(REACTORS, "orch", "app-host-added.sls"), pillar: { id: "web4", app: webHosts.web1 }, dryRun: true });
+    const chunks = compiled.plan.chunks.map((c) => c.chunk);
+    assert.deepEqual(
+      chunks.map((c) => [c.id, (c.payload as unknown as { fun: string }).fun]),
+      [
+        ["add", "haproxy.add_server"],
+        ["answers", "http.wait_for_successful_query"],
+        ["enable", "haproxy.enable_server"],
+      ],
+    );
+    assert.deepEqual((chunks[0]!.payload as unknown as { arg: unknown }).arg, ["web4", "app", "127.0.0.1:18081"]);
   });
 });
 
