@@ -5,6 +5,7 @@ import { eventModule } from "./event.js";
 import { fileModule } from "./file.js";
 import { grainsModule } from "./grains.js";
 import { haproxyModule } from "./haproxy.js";
+import { httpModule } from "./http.js";
 import { networkModule } from "./network.js";
 import { ModuleRegistry } from "./registry.js";
 import { serviceModule } from "./service.js";
@@ -23,7 +24,10 @@ export { ipAddrs } from "./network.js";
 export { parseDf } from "./disk.js";
 export type { DiskUsage } from "./disk.js";
 
-/** A registry holding every built-in module (test, cmd, service, file, grains, network, disk, status, event, sys). */
+/**
+ * A registry holding every built-in module (test, cmd, service, file, grains, network, disk, status,
+ * event, sys, haproxy, http).
+ */
 export function createBuiltinRegistry(): ModuleRegistry {
   return new ModuleRegistry()
     .add("test", testModule)
@@ -36,5 +40,6 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("status", statusModule)
     .add("event", eventModule)
     .add("sys", sysModule)
-    .add("haproxy", haproxyModule);
+    .add("haproxy", haproxyModule)
+    .add("http", httpModule);
 }
