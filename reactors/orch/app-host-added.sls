@@ -21,7 +21,7 @@ answers:
     - arg: [ {{ app['url'] | json }} ]
     - kwarg:
         status: 200
-        wait_for: 60
+        wait_for: 45            # under the step's 60 s timeout
         request_interval: 0.5
     - failhard: True
     - require:

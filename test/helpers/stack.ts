@@ -41,7 +41,12 @@ export async function fixtureDir(name: string): Promise<string> {
 
 /** Starts `reactor serve -c <dir>/reactor.yaml`. */
 export function startServe(dir: string, env: Record<string, string>): Proc {
-  return wrap(startCli(["serve", "-c", join(dir, "reactor.yaml")], env));
+  return startCliProc(["serve", "-c", join(dir, "reactor.yaml")], env);
+}
+
+/** Starts any long-running CLI command as a Proc. */
+export function startCliProc(args: string[], env: Record<string, string>): Proc {
+  return wrap(startCli(args, env));
 }
 
 /** Writes an agent.yaml for `id` in `dir` and starts `reactor agent` on it. */

@@ -4,6 +4,7 @@ import { openConnection, type Connection } from "../../src/bus/index.js";
 import { TargetSyntaxError, type Logger } from "../../src/core/index.js";
 import {
   createMineCache,
+  templateMine,
   createMineModule,
   createMinePublisher,
   createMineReader,
@@ -258,6 +259,16 @@ describe("mine against a real nats-server", () => {
       await waitFor(() => backends().length === 2, { what: "web1 gone from the cache" });
       assert.deepEqual(cache.lookup("*", "network.ip_addrs"), await reader.get("*", "network.ip_addrs"));
       assert.throws(() => cache.lookup("( web*", "network.ip_addrs", "compound"), TargetSyntaxError);
+
+      // As templates call it: positional or keyword tgt_type (Salt's old expr_form too).
+      const mineFn = templateMine(cache);
+      const byGrain = cache.lookup("roles:web", "network.ip_addrs", "grain");
+      assert.equal(Object.keys(byGrain).length, 2);
+      assert.deepEqual(mineFn("roles:web", "network.ip_addrs", { tgt_type: "grain" }), byGrain);
+      assert.deepEqual(mineFn("roles:web", "network.ip_addrs", { expr_form: "grain" }), byGrain);
+      assert.deepEqual(mineFn("roles:web", "network.ip_addrs", "grain"), byGrain);
+      assert.deepEqual(mineFn("web*", "network.ip_addrs"), cache.lookup("web*", "network.ip_addrs"));
+      assert.throws(() => mineFn("web*", "network.ip_addrs", { tgt_type: 3 }), /tgt_type must be a string/);
     } finally {
       cache.stop();
     }
