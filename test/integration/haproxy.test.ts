@@ -1,10 +1,18 @@
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { strict as assert } from "node:assert";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { job, testExecutor } from "../fixtures/agent/harness.js";
-import { request, startHaproxy, type Haproxy } from "../fixtures/haproxy/haproxy.js";
+import { DEFAULT_SOCKET } from "../../src/agent/modules/haproxy.js";
+import { job, testConfig, testExecutor } from "../fixtures/agent/harness.js";
+import {
+  request,
+  startHaproxy,
+  startNameServer,
+  type Haproxy,
+  type NameServer,
+} from "../fixtures/haproxy/haproxy.js";
 
 const exec = testExecutor();
 const call = (fun: string, arg: unknown[] = [], kwarg: Record<string, unknown> = {}) =>
@@ -160,4 +168,194 @@ void describe("haproxy module against a real haproxy", () => {
     // Both servers are still in: nothing above changed haproxy.
     assert.deepEqual(Object.keys(await spread(hap.port, 4)).sort(), ["s1", "s2"]);
   });
+});
+
+void describe("haproxy dynamic servers against a real haproxy", () => {
+  let hap: Haproxy;
+  let socket: string;
+  let started: NameServer[] = [];
+  /** A name-answering HTTP server, stopped after the test. */
+  const nameServer = async (name: string) => {
+    const server = await startNameServer(name);
+    started.push(server);
+    return server;
+  };
+  const ret = async (fun: string, arg: unknown[], kwarg: Record<string, unknown> = {}) => {
+    const r = await call(fun, arg, { socket, ...kwarg });
+    assert.equal(r.success, true, String(r.return));
+    return r.return as Record<string, unknown>;
+  };
+
+  beforeEach(async () => {
+    hap = await startHaproxy([]);
+    socket = hap.socket;
+  });
+  afterEach(async () => {
+    await hap?.stop();
+    await Promise.all(started.map((s) => s.stop()));
+    started = [];
+  });
+
+  void it("add_server adds a server in maintenance; enable_server then sends traffic to it", async () => {
+    assert.equal(await ret("haproxy.list_servers", ["app"]), "");
+    const a1 = await nameServer("a1");
+    assert.deepEqual(await ret("haproxy.add_server", ["a1", "app", a1.addr]), {
+      backend: "app",
+      server: "a1",
+      addr: a1.addr,
+      changed: true,
+      action: "added",
+      servers: "Name: a1 Status: MAINT Weight: 1 bIn: 0 bOut: 0",
+    });
+    assert.match(await request(hap.port), /^HTTP 503: /);
+
+    await ret("haproxy.enable_server", ["a1", "app"]);
+    assert.deepEqual(await spread(hap.port, 4), { a1: 4 });
+  });
+
+  void it("add_server again: the same address is unchanged, another one moves the server and its traffic", async () => {
+    const [blue, green] = [await nameServer("blue"), await nameServer("green")];
+    await ret("haproxy.add_server", [], { name: "b1", backend: "app", addr: blue.addr });
+    await ret("haproxy.enable_server", ["b1", "app"]);
+    assert.deepEqual(await spread(hap.port, 4), { blue: 4 });
+
+    const same = await ret("haproxy.add_server", ["b1", "app", blue.addr]);
+    assert.deepEqual([same.changed, same.action, same.addr], [false, "unchanged", blue.addr]);
+    assert.match(String(same.servers), line("b1", "no check", 1));
+
+    const moved = await ret("haproxy.add_server", ["b1", "app", green.addr]);
+    assert.deepEqual([moved.changed, moved.action, moved.addr], [true, "updated", green.addr]);
+    assert.match(String(moved.servers), line("b1", "no check", 1));
+    assert.deepEqual(await spread(hap.port, 4), { green: 4 });
+  });
+
+  void it("add_server resolves a hostname and compares the resolved address", async () => {
+    const c1 = await nameServer("c1");
+    const added = await ret("haproxy.add_server", ["c1", "app", `localhost:${c1.port}`]);
+    assert.ok([`127.0.0.1:${c1.port}`, `[::1]:${c1.port}`].includes(String(added.addr)), String(added.addr));
+    const again = await ret("haproxy.add_server", ["c1", "app", `localhost:${c1.port}`]);
+    assert.deepEqual([again.changed, again.action, again.addr], [false, "unchanged", added.addr]);
+  });
+
+  void it("del_server removes a server, the others keep the traffic; an absent server is changed: false", async () => {
+    const [d1, d2] = [await nameServer("d1"), await nameServer("d2")];
+    for (const d of [d1, d2]) {
+      await ret("haproxy.add_server", [d.name, "app", d.addr]);
+      await ret("haproxy.enable_server", [d.name, "app"]);
+    }
+    assert.deepEqual(await spread(hap.port, 4), { d1: 2, d2: 2 });
+
+    const deleted = await ret("haproxy.del_server", ["d2", "app"]);
+    assert.deepEqual(
+      [deleted.backend, deleted.server, deleted.changed, deleted.action],
+      ["app", "d2", true, "deleted"],
+    );
+    assert.match(String(deleted.servers), line("d1", "no check", 1));
+    const listed = await ret("haproxy.list_servers", ["app"], { objectify: true });
+    assert.deepEqual(
+      (listed as unknown as string[]).map((l) => l.split(" ")[1]),
+      ["d1"],
+    );
+    assert.deepEqual(await spread(hap.port, 4), { d1: 4 });
+
+    const absent = await ret("haproxy.del_server", [], { name: "d2", backend: "app" });
+    assert.deepEqual([absent.changed, absent.action], [false, "absent"]);
+    assert.match(String(absent.servers), line("d1", "no check", 1));
+  });
+
+  void it("del_server shuts down the sessions of a server still in use, then deletes it", async () => {
+    const h1 = await nameServer("h1");
+    await ret("haproxy.add_server", ["h1", "app", h1.addr]);
+    await ret("haproxy.enable_server", ["h1", "app"]);
+    const pending = request(hap.port, "/hold").catch((err: Error) => `failed: ${err.message}`);
+    await h1.held();
+
+    const deleted = await ret("haproxy.del_server", ["h1", "app"]);
+    assert.deepEqual([deleted.changed, deleted.action, deleted.servers], [true, "deleted", ""]);
+    assert.match(await pending, /^HTTP 502: /);
+  });
+
+  void it("bad addresses and names are argument errors; an unknown backend is an error", async () => {
+    const prefix = "Passed invalid arguments to haproxy.add_server: argument 'addr' must be host:port";
+    for (const addr of [
+      "127.0.0.1",
+      "127.0.0.1:0",
+      "127.0.0.1:65536",
+      "127.0.0.1:080",
+      "127.0.0.1:80;shutdown sessions server app/x",
+      "127.0.0.1:80\nshow info",
+      "::1:80",
+      "[127.0.0.1]:80",
+      "[::1]:80 check",
+      "999.1.1.1:80",
+      "1.2.3:80",
+      "-web.example:80",
+      "web_1:80",
+      "",
+    ]) {
+      const r = await call("haproxy.add_server", ["x1", "app", addr], { socket });
+      assert.equal(r.success, false, addr);
+      assert.equal(
+        r.return,
+        `${prefix} (an IPv4 address or a hostname, or [IPv6]), port 1-65535, got ${JSON.stringify(addr)}`,
+      );
+    }
+    assert.equal(
+      (await call("haproxy.add_server", ["x;1", "app", "127.0.0.1:80"], { socket })).return,
+      "Passed invalid arguments to haproxy.add_server: argument 'name' must be a haproxy name (letters, digits, '-', '_', '.', ':'), got \"x;1\"",
+    );
+    assert.equal(
+      (await call("haproxy.del_server", ["x1", "app\nshow info"], { socket })).return,
+      "Passed invalid arguments to haproxy.del_server: argument 'backend' must be a haproxy name (letters, digits, '-', '_', '.', ':'), got \"app\\nshow info\"",
+    );
+    assert.equal(
+      (await call("haproxy.add_server", ["x1", "web2", "127.0.0.1:80"], { socket })).return,
+      "ERROR: haproxy.add_server: No such backend. (show servers state web2)",
+    );
+    assert.equal(
+      (await call("haproxy.del_server", ["x1", "web2"], { socket })).return,
+      "ERROR: haproxy.del_server: No such backend. (show servers state web2)",
+    );
+    assert.equal(await ret("haproxy.list_servers", ["app"]), "");
+  });
+
+  void it("the socket defaults to haproxy.socket of agent.yaml; a socket argument wins", async () => {
+    const e1 = await nameServer("e1");
+    const configured = testExecutor({
+      config: testConfig(`haproxy:\n  socket: ${JSON.stringify(socket)}\n`),
+    });
+    const added = await configured.run(job("haproxy.add_server", ["e1", "app", e1.addr]));
+    assert.equal(added.success, true, String(added.return));
+    assert.equal((added.return as Record<string, unknown>).action, "added");
+    assert.equal((await configured.run(job("haproxy.show_backends"))).return, "app");
+
+    const dir = await mkdtemp(join(tmpdir(), "nr-haproxy-none-"));
+    try {
+      const missing = join(dir, "haproxy.sock");
+      const elsewhere = testExecutor({
+        config: testConfig(`haproxy:\n  socket: ${JSON.stringify(missing)}\n`),
+      });
+      assert.equal(
+        (await elsewhere.run(job("haproxy.del_server", ["e1", "app"]))).return,
+        `ERROR: haproxy.del_server: ${missing} does not exist.`,
+      );
+      const given = await elsewhere.run(job("haproxy.del_server", ["e1", "app", socket]));
+      assert.equal(given.success, true, String(given.return));
+      assert.equal((given.return as Record<string, unknown>).action, "deleted");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it(
+    "without a socket argument or haproxy.socket, the socket is Salt's /var/run/haproxy.sock",
+    { skip: existsSync(DEFAULT_SOCKET) && `${DEFAULT_SOCKET} exists on this host` },
+    async () => {
+      assert.equal(DEFAULT_SOCKET, "/var/run/haproxy.sock");
+      assert.equal(
+        (await call("haproxy.show_backends")).return,
+        "ERROR: haproxy.show_backends: /var/run/haproxy.sock does not exist.",
+      );
+    },
+  );
 });
