@@ -13,6 +13,7 @@ import {
   type Haproxy,
   type NameServer,
 } from "../fixtures/haproxy/haproxy.js";
+import { waitFor } from "../helpers/wait.js";
 
 const exec = testExecutor();
 const call = (fun: string, arg: unknown[] = [], kwarg: Record<string, unknown> = {}) =>
@@ -270,9 +271,24 @@ void describe("haproxy dynamic servers against a real haproxy", () => {
     const pending = request(hap.port, "/hold").catch((err: Error) => `failed: ${err.message}`);
     await h1.held();
 
-    const deleted = await ret("haproxy.del_server", ["h1", "app"]);
+    const deleted = await ret("haproxy.del_server", ["h1", "app"], { drain: 0.3 });
     assert.deepEqual([deleted.changed, deleted.action, deleted.servers], [true, "deleted", ""]);
     assert.match(await pending, /^HTTP 502: /);
+  });
+
+  void it("del_server lets a request in flight finish while it drains, then deletes the server", async () => {
+    const h1 = await nameServer("h1");
+    await ret("haproxy.add_server", ["h1", "app", h1.addr]);
+    await ret("haproxy.enable_server", ["h1", "app"]);
+    const pending = request(hap.port, "/slow").catch((err: Error) => `failed: ${err.message}`);
+    await h1.held();
+    const deleting = ret("haproxy.del_server", ["h1", "app"], { drain: 30 });
+    // Once haproxy has the server in maintenance the deletion is waiting for the request.
+    await waitFor(async () => String(await ret("haproxy.list_servers", ["app"])).includes("MAINT"), { what: "h1 in maintenance" });
+    h1.release();
+    assert.equal(await pending, "h1", "the request in flight was answered, not cut");
+    const deleted = await deleting;
+    assert.deepEqual([deleted.changed, deleted.action, deleted.servers], [true, "deleted", ""]);
   });
 
   void it("bad addresses and names are argument errors; an unknown backend is an error", async () => {

@@ -25,7 +25,8 @@
  *   haproxy the system resolver's first address. Returns `{backend, server, addr, changed,
  *   action: "added"|"updated"|"unchanged", servers}`: `addr` as haproxy now has it
  *   (`10.0.0.5:80`, `[::1]:80`), `servers` the list_servers text of the backend afterwards.
- * - `del_server(name, backend, socket)`: `disable server`, `shutdown sessions server`, then
+ * - `del_server(name, backend, socket, drain=10)`: `disable server`, up to `drain` seconds for the
+ *   requests in flight to end (haproxy's `scur`), `shutdown sessions server` for any left, then
  *   `del server`, retried for up to 5 s while haproxy says connections remain (then it fails with
  *   haproxy's message, the server left in maintenance). Returns `{backend, server, changed,
  *   action: "deleted"|"absent", servers}`; an absent server is not an error.
@@ -106,7 +107,7 @@ export const haproxyModule: ModuleFunctions = {
     return "";
   }),
   add_server: fn("add_server", ["name", "backend", "addr", "socket"], (a, ctx) => addServer(a, ctx)),
-  del_server: fn("del_server", ["name", "backend", "socket"], (a, ctx) => delServer(a, ctx)),
+  del_server: fn("del_server", ["name", "backend", "socket", "drain"], (a, ctx) => delServer(a, ctx), { drain: 10 }),
 };
 
 type ServerResult = { backend: string; server: string; changed: boolean; servers: string };
@@ -150,11 +151,27 @@ async function delServer(
   if (present) {
     const target = `${backend}/${server}`;
     await action(a, `disable server ${target}`, ctx);
+    await drained(a, backend, server, ctx);
     await action(a, `shutdown sessions server ${target}`, ctx);
     await deleteWithRetry(a, `del server ${target}`, ctx);
   }
   const servers = (await serverLines(a, backend, ctx)).join("\n");
   return { backend, server, changed: present, action: present ? "deleted" : "absent", servers };
+}
+
+/** Waits up to `drain` seconds for the requests in flight on a disabled server to end. */
+async function drained(a: Bound, backend: string, server: string, ctx: ModuleContext): Promise<void> {
+  const limit = a.raw("drain");
+  if (typeof limit !== "number" || !Number.isFinite(limit) || limit < 0)
+    throw new ModuleArgumentError(a.fun, `argument 'drain' must be a number of seconds >= 0, got ${JSON.stringify(limit)}`);
+  const deadline = Date.now() + limit * 1000;
+  for (;;) {
+    const row = (await stats(a, ctx)).find((r) => r.pxname === backend && r.svname === server);
+    if (!row || Number(row.scur ?? 0) === 0 || Date.now() >= deadline) return;
+    await sleep(DEL_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => {
+      throw new ExecutionError(`${a.fun}: aborted while draining ${backend}/${server}`);
+    });
+  }
 }
 
 /** `del server`, again every DEL_RETRY_MS for DEL_TIMEOUT_MS while haproxy says connections remain. */
