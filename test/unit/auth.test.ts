@@ -59,6 +59,8 @@ describe("namespaces", () => {
     ["salt/beacon/web1.evil/x", 'tag "salt/beacon/web1.evil/x" is outside salt/beacon/web1/'],
     ["salt/minion/web1/start", undefined],
     ["salt/minion/web2/start", 'tag "salt/minion/web2/start" is outside salt/minion/web1/'],
+    ["salt/mine/web1/app/changed", undefined],
+    ["salt/mine/web2/app/changed", 'tag "salt/mine/web2/app/changed" is outside salt/mine/web1/'],
     ["salt/job/20240501120000000000/ret/web1", undefined],
     ["salt/job/20240501120000000000/ret/web2", 'job return "salt/job/20240501120000000000/ret/web2" is not for "web1"'],
     ["salt/auth", "salt/auth is sent only by the key service during the handshake"],

@@ -1,6 +1,6 @@
 /**
  * Which tags an agent may send (DESIGN.md 2.4). An agent speaks only for itself:
- * - `salt/beacon/<own id>/...`, `salt/minion/<own id>/...`, `salt/job/<jid>/ret/<own id>`;
+ * - `salt/beacon/<own id>/...`, `salt/minion/<own id>/...`, `salt/mine/<own id>/...`, `salt/job/<jid>/ret/<own id>`;
  * - custom tags outside the reserved `salt/` and `reactor/` prefixes;
  * - never `salt/auth` (the key service emits it during the handshake) nor other `salt/`/`reactor/` tags.
  * When the data has an `id` field it must be the agent's own id, so no agent can speak for another in
@@ -24,7 +24,7 @@ export function namespaceViolation(tag: string, agentId: string, data?: Readonly
 
 function tagViolation(tag: string, id: string): string | undefined {
   if (tag === "salt/auth") return "salt/auth is sent only by the key service during the handshake";
-  for (const ns of ["salt/beacon/", "salt/minion/"]) {
+  for (const ns of ["salt/beacon/", "salt/minion/", "salt/mine/"]) {
     if (!tag.startsWith(ns)) continue;
     return tag.startsWith(`${ns}${id}/`) ? undefined : `tag ${JSON.stringify(tag)} is outside ${ns}${id}/`;
   }
