@@ -39,6 +39,8 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
       return { return: err instanceof Error ? err.message : String(err), success: false };
     }
   };
+  const emit = async (tag: string, data: Record<string, unknown>): Promise<void> =>
+    void (await d.publisher.publish(createEvent({ tag, data, source: d.user === "cli" ? "cli" : "reactor" })));
   return {
     resolveTargets: async (tgt, tgtType) => d.minions.resolve(tgt, tgtType),
     async runFunction(c) {
@@ -58,6 +60,8 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
       const replies: Record<string, MinionReply> = {};
       const timer = setTimeout(() => void stream.stop(), c.timeoutMs + 2000);
       try {
+        // As Salt's LocalClient: the job is announced, then published to each target.
+        await emit(`salt/job/${c.jid}/new`, { jid: c.jid, tgt: c.tgt, tgt_type: c.tgtType, fun: c.fun, arg: c.arg, minions: c.targets, user: d.user });
         for (const id of c.targets) await publishJob(d.conn, id, job, d.signJob);
         for await (const ev of stream) {
           const r = ev.event.data as unknown as JobReturn;
@@ -91,7 +95,7 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
         await stream.stop();
       }
     },
-    emit: async (tag, data) => void (await d.publisher.publish(createEvent({ tag, data, source: d.user === "cli" ? "cli" : "reactor" }))),
+    emit,
     now: () => Date.now(),
     newJid: () => newJid(),
     runs: {

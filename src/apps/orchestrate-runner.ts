@@ -3,9 +3,9 @@
  * compiles the orchestration before answering (errors go to the reaction), then runs it in the
  * background so that a long rolling deploy never holds up the event stream.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { errorMessage, type Logger } from "../core/index.js";
-import { compileOrchestration, runCompiled, type OrchestratePorts } from "../orchestrate/index.js";
+import { compileOrchestration, runCompiled, slsName, type OrchestratePorts } from "../orchestrate/index.js";
 import type { ServiceFunction } from "../reactor/index.js";
 
 /** `orch/deploy.sls`, `orch.deploy` or an absolute path -> a file under `root`. */
@@ -25,7 +25,9 @@ export function orchestrateRunner(opts: { configFile: string; ports: () => Promi
     if (typeof mods !== "string") throw new Error("state.orchestrate needs mods (the orchestration SLS)");
     const pillar = (kwarg["pillar"] ?? {}) as Record<string, unknown>;
     if (pillar === null || typeof pillar !== "object" || Array.isArray(pillar)) throw new Error("pillar must be a mapping");
-    const req = { file: resolveMods(mods, root), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { mine: opts.mine } : {}) };
+    const file = resolveMods(mods, root);
+    const rel = relative(root, file);
+    const req = { file, sls: slsName(rel.startsWith("..") ? file : rel), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { mine: opts.mine } : {}) };
     const compiled = await compileOrchestration(req);
     const ports = await opts.ports();
     const run = runCompiled(compiled, req, ports).then(

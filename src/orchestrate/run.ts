@@ -19,6 +19,8 @@ import { stepRunner } from "./steps.js";
 export interface OrchestrationRequest {
   /** The SLS file (also its name in messages). */
   readonly file: string;
+  /** Salt's dotted name of the file (`orch.deploy`); default: from `file`. */
+  readonly sls?: string;
   /** The file's text; read from `file` when absent. */
   readonly source?: string;
   readonly pillar?: Readonly<Record<string, unknown>>;
@@ -75,7 +77,7 @@ export async function compileOrchestration(req: OrchestrationRequest): Promise<C
       throw new OrchestrationError(`cannot read ${req.file}: ${errorMessage(err)}`, { cause: err });
     }
   }
-  const sls = slsName(req.file);
+  const sls = req.sls ?? slsName(req.file);
   const saltenv = req.saltenv ?? "base";
   const mine = req.mine ?? (() => ({}));
   const context = {
