@@ -85,4 +85,18 @@ describe("reactor orchestrate", () => {
     assert.deepEqual(cmd.options.map((o) => o.long), ["--pillar", "--dry-run", "--json", "--nats"]);
     assert.deepEqual(cmd.commands.map((c) => c.name()), ["status"]);
   });
+
+  it("`orchestrate status JID --json` prints JSON although `orchestrate` has a --json of its own", async () => {
+    const ports = new FakePorts([]);
+    const summary = { jid: "j1", file: "f.sls", sls: "f", dryRun: false, startedAt: 0, finishedAt: 1, retcode: 0, results: {}, notRun: [] };
+    await ports.runs.save("j1", summary);
+    const t = deps(ports);
+    const program = new Command("reactor").exitOverride();
+    registerOrchestrate(program, t.d);
+    await program.parseAsync(["orchestrate", "status", "j1", "--json"], { from: "user" });
+    assert.deepEqual(t.lines.map((l) => JSON.parse(l) as unknown), [summary]);
+    t.lines.length = 0;
+    await program.parseAsync(["orchestrate", "status", "j1"], { from: "user" });
+    assert.match(t.lines.join("\n"), /^jid j1: f \(f\.sls\), retcode 0/);
+  });
 });

@@ -62,8 +62,12 @@ export function registerOrchestrate(program: Command, deps: OrchestrateDeps): vo
     .argument("<jid>", "the run's job id")
     .option("--json", "print one JSON object")
     .option("--nats <url>", "NATS server URL")
-    .action(async (jid: string, opts: { json?: boolean; nats?: string }) => {
-      process.exitCode = await orchestrateStatus(jid, opts, deps);
+    .action(async (jid: string, opts: { json?: boolean; nats?: string }, command: Command) => {
+      // `orchestrate` has --json and --nats too; commander gives them to it when they follow `status JID`.
+      const parent = command.parent?.opts<{ json?: boolean; nats?: string }>() ?? {};
+      const json = opts.json ?? parent.json;
+      const nats = opts.nats ?? parent.nats;
+      process.exitCode = await orchestrateStatus(jid, { ...(json ? { json } : {}), ...(nats ? { nats } : {}) }, deps);
     });
 }
 
