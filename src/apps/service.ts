@@ -17,7 +17,7 @@ import {
   type EventStreamSettings,
 } from "../bus/index.js";
 import { loadServiceConfig, type ServiceConfig } from "../config/index.js";
-import { createEvent, errorMessage, type Logger, type ReactorEvent, type TargetType } from "../core/index.js";
+import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
 import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPorts, type ServiceFunction } from "../reactor/index.js";
 import { hostname } from "node:os";
 import { serveStatus } from "../netapi/index.js";

@@ -1,7 +1,8 @@
 /** Waiting without fixed sleeps: poll with a deadline, or wait on a latch. */
 export async function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  /** `what` names the condition in the timeout error; a function is called only then (e.g. to add a log tail). */
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let lastErr: unknown;
@@ -13,7 +14,8 @@ export async function waitFor<T>(
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? "condition"}${lastErr ? `: ${String(lastErr)}` : ""}`);
+      const what = typeof opts.what === "function" ? opts.what() : opts.what;
+      throw new Error(`timed out waiting for ${what ?? "condition"}${lastErr ? `: ${String(lastErr)}` : ""}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
   }
