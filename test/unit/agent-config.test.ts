@@ -73,6 +73,18 @@ void describe("agent config", () => {
     assert.equal(c.job_timeout, 60);
     assert.equal(c.max_concurrent_jobs, 8);
     assert.deepEqual(c.buffer, { max_events: 10000 });
+    assert.equal(c.mine_change_events, false);
+    assert.deepEqual(c.haproxy, {});
+  });
+
+  void it("mine_change_events and haproxy.socket (relative to the file); bad values are errors", () => {
+    const c = compileAgentConfig("mine_change_events: true\nhaproxy: { socket: run/haproxy.sock }\n", "/srv/a/agent.yaml", { hostname: "h" });
+    assert.equal(c.mine_change_events, true);
+    assert.deepEqual(c.haproxy, { socket: "/srv/a/run/haproxy.sock" });
+    assert.deepEqual(errorsOf("mine_change_events: yes please\nhaproxy: { sock: x }\n"), [
+      'agent.yaml:1: mine_change_events must be true or false, got "yes please"',
+      "agent.yaml:2: haproxy.sock is not a known field (known: socket)",
+    ]);
   });
 
   void it("an empty file is all defaults", () => {
@@ -105,7 +117,7 @@ void describe("agent config", () => {
       "colour: blue", // 13
     ].join("\n");
     assert.deepEqual(errorsOf(text), [
-      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, job_timeout, max_concurrent_jobs, buffer, metrics)",
+      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, mine_change_events, job_timeout, max_concurrent_jobs, buffer, metrics, haproxy)",
       "agent.yaml:1: id must be a non-empty string without whitespace, '/', '*' or '>'",
       "agent.yaml:2: nats.servers must be a URL or a non-empty list of URLs",
       "agent.yaml:3: service_manager must be one of auto, systemd, command",
