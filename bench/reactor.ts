@@ -11,6 +11,7 @@
  *    parse + ack of the same number of events (the ratio goal is >= 25%), and "raw equivalent
  *    work": the same consume plus the NATS writes the design makes per event (ledger claim + finish
  *    in KV, job publish, two audit publishes) with the service's concurrency, done with the bare client.
+ * BENCH_ONLY=service runs part 3 without its baselines (for profiling: `node --cpu-prof dist/bench/reactor.js`).
  */
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -155,7 +156,16 @@ async function serviceThroughput(url: string): Promise<{ rate: number; withStart
   }
 }
 
+const ONLY_SERVICE = process.env.BENCH_ONLY === "service";
+
 await runBench("reactor", 15 * 60_000, async (defer) => {
+  if (ONLY_SERVICE) {
+    const server = await startNatsServer();
+    defer(() => server.stop());
+    const svc = await serviceThroughput(server.url);
+    console.log(`service throughput alone (BENCH_ONLY=service): ${rate(svc.rate)} for ${N.toLocaleString("en-US")} events, failed ${svc.failed}`);
+    return;
+  }
   // 1. matching
   console.log("matching cost per event (median of 3 runs of 200 x 1,000 tags):");
   const base = median([matchingCost(10), matchingCost(10), matchingCost(10)]);

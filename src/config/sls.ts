@@ -30,10 +30,16 @@ export interface CompiledSls {
 
 const templates = new WeakMap<CompiledSls, Template>();
 
+/** Parsed YAML of rendered texts, by text; never handed out, only cloned. */
+type ParseCache = Map<string, { readonly doc: Document; readonly lines: LineCounter }>;
+/** Distinct rendered texts kept per file (a file has few control-flow paths; the oldest goes first). */
+const PARSE_CACHE_SIZE = 32;
+
 /** Compiles an SLS file's template; syntax errors throw a TemplateError with file and line. */
 export function compileSls(source: string, file: string): CompiledSls {
   const template = compileTemplate(source, file);
-  const compiled: CompiledSls = { file, render: (context) => renderSls(template, context) };
+  const cache: ParseCache = new Map();
+  const compiled: CompiledSls = { file, render: (context) => renderSls(template, context, cache) };
   templates.set(compiled, template);
   return compiled;
 }
@@ -62,20 +68,33 @@ const SENTINEL = new RegExp(`RXN${NONCE}I(\\d+)E`, "g");
 const SENTINEL_WHOLE = new RegExp(`^RXN${NONCE}I(\\d+)E$`);
 const SENTINEL_PREFIX = `RXN${NONCE}I`;
 
-function renderSls(template: Template, context: Readonly<Record<string, unknown>>): unknown {
+/**
+ * The rendered text holds sentinels numbered by output position, never values, so events that take
+ * the same path through the template render the same text: its parse is cached, and each render
+ * substitutes into a clone of it.
+ */
+function renderSls(template: Template, context: Readonly<Record<string, unknown>>, cache: ParseCache): unknown {
   const outputs: Output[] = [];
   const text = template.render(context, (value, filtered) => {
     outputs.push({ value, filtered });
     return `${SENTINEL_PREFIX}${outputs.length - 1}E`;
   });
   const sub = new Substitution(outputs);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
-  const first = doc.errors[0];
-  if (first) {
-    const line = errorLine(text, lines.linePos(first.pos[0]).line);
-    throw renderedError(template.file, text, line, `YAML syntax error: ${first.message.split("\n")[0] ?? ""}`, sub);
+  let parsed = cache.get(text);
+  if (!parsed) {
+    const lines = new LineCounter();
+    const fresh = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    const first = fresh.errors[0];
+    if (first) {
+      const line = errorLine(text, lines.linePos(first.pos[0]).line);
+      throw renderedError(template.file, text, line, `YAML syntax error: ${first.message.split("\n")[0] ?? ""}`, sub);
+    }
+    parsed = { doc: fresh, lines };
+    if (cache.size >= PARSE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(text, parsed);
   }
+  const doc = parsed.doc.clone();
+  const lines = parsed.lines;
   substitute(doc, sub);
   checkKeys(doc, sub, lines, text, template.file);
   const value: unknown = doc.toJS({ maxAliasCount: 100 });

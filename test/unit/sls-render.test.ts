@@ -182,4 +182,18 @@ void describe("errors", () => {
     failsWith("a: 1\nb: [1, {{ data.x }}\n", { data: { x: "v" } }, 'reactors/r.sls: rendered output line 2: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]: "b: [1, v"');
     failsWith("a: 1\n---\nb: 2\n", {}, 'reactors/r.sls: rendered output line 2: YAML syntax error: Source contains multiple documents; please use YAML.parseAllDocuments(): "---"');
   });
+
+  void it("renders of one compiled file stay independent (the parse of a rendered text is reused)", () => {
+    const sls = compileSls("{% if data.x is mapping %}m: {{ data.x }}\n{% else %}s: '{{ data.x }}'\nk_{{ data.k }}: {{ data.x }}\n{% endif %}", "r.sls");
+    const first = sls.render({ data: { x: { deep: [1, 2] } } }) as { m: { deep: number[] } };
+    first.m.deep.push(3); // a caller mutating its result must not reach the next render
+    assert.deepEqual(sls.render({ data: { x: { deep: [1, 2] } } }), { m: { deep: [1, 2] } });
+    assert.deepEqual(sls.render({ data: { x: "a: b", k: "1" } }), { s: "a: b", k_1: "a: b" });
+    assert.deepEqual(sls.render({ data: { x: 7, k: "2" } }), { s: "7", k_2: 7 });
+    assert.deepEqual(sls.render({ data: { x: { y: 1 } } }), { m: { y: 1 } });
+    const dup = compileSls("k_{{ data.a }}: 1\nk_{{ data.b }}: 2\n", "d.sls");
+    assert.deepEqual(dup.render({ data: { a: "x", b: "y" } }), { k_x: 1, k_y: 2 });
+    assert.throws(() => dup.render({ data: { a: "x", b: "x" } }), /duplicate key "k_x" after inserting template values/);
+    assert.deepEqual(dup.render({ data: { a: "p", b: "q" } }), { k_p: 1, k_q: 2 });
+  });
 });
