@@ -329,27 +329,25 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-function metricsSection(c: Checker, raw: unknown): AgentConfig["metrics"] {
-  if (raw === undefined || raw === null) return {};
+/** A section holding one optional string field (`metrics: {listen}`, `haproxy: {socket}`). */
+function oneFieldSection(c: Checker, raw: unknown, section: string, field: string, shape: string): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    c.fail(["metrics"], "must be a map with `listen: host:port`");
-    return {};
+    c.fail([section], `must be a map with \`${field}: ${shape}\``);
+    return undefined;
   }
   const m = raw as Record<string, unknown>;
-  for (const k of Object.keys(m)) if (k !== "listen") c.fail(["metrics", k], "is not a known field (known: listen)");
-  const listen = c.optString(m["listen"], ["metrics", "listen"]);
+  for (const k of Object.keys(m)) if (k !== field) c.fail([section, k], `is not a known field (known: ${field})`);
+  return c.optString(m[field], [section, field]);
+}
+
+function metricsSection(c: Checker, raw: unknown): AgentConfig["metrics"] {
+  const listen = oneFieldSection(c, raw, "metrics", "listen", "host:port");
   if (listen !== undefined && !/^(?:\[[^\]]+\]|[^:]*):\d{1,5}$/.test(listen)) c.fail(["metrics", "listen"], `must be host:port, got ${JSON.stringify(listen)}`);
   return listen === undefined ? {} : { listen };
 }
 
 function haproxySection(c: Checker, raw: unknown, rel: (p: string) => string): AgentConfig["haproxy"] {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw)) {
-    c.fail(["haproxy"], "must be a map with `socket: PATH`");
-    return {};
-  }
-  const m = raw as Record<string, unknown>;
-  for (const k of Object.keys(m)) if (k !== "socket") c.fail(["haproxy", k], "is not a known field (known: socket)");
-  const socket = c.optString(m["socket"], ["haproxy", "socket"]);
+  const socket = oneFieldSection(c, raw, "haproxy", "socket", "PATH");
   return socket === undefined ? {} : { socket: rel(socket) };
 }

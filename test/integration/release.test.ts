@@ -60,6 +60,20 @@ async function backendServers(socket: string): Promise<Map<string, string>> {
   return servers;
 }
 
+/** The distinct answers of `n` requests through haproxy, sorted ("web1 2.0.0", ...). */
+async function answersThrough(port: number, n = 12): Promise<string[]> {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) seen.add((await request(port)).trim());
+  return [...seen].sort();
+}
+
+type StepResults = Record<string, Record<string, { result: boolean; comment: string; __run_num__: number; changes: { return?: unknown } }>>;
+
+/** Step results of an orchestration return by state id (`salt_|-deploy_web2_|-...` -> `deploy_web2`). */
+function byStateId(data: StepResults): Record<string, StepResults[string][string]> {
+  return Object.fromEntries(Object.entries(data["reactor_master"] ?? {}).map(([tag, r]) => [tag.split("_|-")[1], r]));
+}
+
 /** Hosts haproxy sends traffic to (not in maintenance), sorted. */
 async function inRotation(socket: string): Promise<string[]> {
   return [...(await backendServers(socket))].filter(([, status]) => !status.includes("MAINT")).map(([name]) => name).sort();
@@ -241,9 +255,7 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
       );
       assert.equal(ret.data["success"], true, JSON.stringify(ret.data));
     }
-    const seen = new Set<string>();
-    for (let i = 0; i < 12; i++) seen.add((await request(haproxy.port)).trim());
-    assert.deepEqual([...seen].sort(), ["web1 1.0.0", "web2 1.0.0", "web3 1.0.0"]);
+    assert.deepEqual(await answersThrough(haproxy.port), ["web1 1.0.0", "web2 1.0.0", "web3 1.0.0"]);
   });
 
   it("a webhook-style event rolls 2.0.0 out one host at a time; the client sees no failed request", async (t) => {
@@ -258,7 +270,7 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     await waitFor(() => client.stats.ok > 0);
     const stats = await client.stop();
 
-    const result = ret.data["return"] as { retcode: number; data: Record<string, Record<string, { result: boolean; __run_num__: number }>> };
+    const result = ret.data["return"] as { retcode: number; data: StepResults };
     assert.equal(result.retcode, 0, JSON.stringify(result));
     const steps = Object.entries(result.data["reactor_master"]!).sort((a, b) => a[1].__run_num__ - b[1].__run_num__);
     assert.deepEqual(
@@ -272,9 +284,7 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     assert.ok(stats.ok >= 20, `the client kept requesting during the release (${stats.ok})`);
     assert.ok(stats.answers.has("web1 2.0.0") && stats.answers.has("web3 1.0.0"), `the client saw old and new versions: ${[...stats.answers.keys()].join(", ")}`);
     assert.deepEqual(await inRotation(haproxy.socket), ["web1", "web2", "web3"]);
-    const seen = new Set<string>();
-    for (let i = 0; i < 12; i++) seen.add((await request(haproxy.port)).trim());
-    assert.deepEqual([...seen].sort(), ["web1 2.0.0", "web2 2.0.0", "web3 2.0.0"]);
+    assert.deepEqual(await answersThrough(haproxy.port), ["web1 2.0.0", "web2 2.0.0", "web3 2.0.0"]);
   });
 
   it("a release that fails on web2 stops there: web2 stays out of rotation, web3 is not touched, no request fails", async (t) => {
@@ -287,10 +297,10 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     await waitFor(() => client.stats.ok > 0);
     const stats = await client.stop();
 
-    const result = ret.data["return"] as { retcode: number; data: Record<string, Record<string, { result: boolean; comment: string }>> };
+    const result = ret.data["return"] as { retcode: number; data: StepResults };
     t.diagnostic(`failed release: ${stats.ok} requests through haproxy, ${stats.failed.length} failed`);
     assert.equal(result.retcode, 1);
-    const byId = Object.fromEntries(Object.entries(result.data["reactor_master"]!).map(([tag, r]) => [tag.split("_|-")[1], r]));
+    const byId = byStateId(result.data);
     assert.equal(byId["in_web1"]?.result, true);
     assert.equal(byId["out_web2"]?.result, true);
     assert.equal(byId["deploy_web2"]?.result, false);
@@ -299,9 +309,7 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     assert.equal(byId["out_web3"], undefined);
     assert.deepEqual(await inRotation(haproxy.socket), ["web1", "web3"]);
     assert.deepEqual(stats.failed, [], `failed requests through haproxy (of ${stats.ok + stats.failed.length})`);
-    const seen = new Set<string>();
-    for (let i = 0; i < 12; i++) seen.add((await request(haproxy.port)).trim());
-    assert.deepEqual([...seen].sort(), ["web1 3.0.0", "web3 2.0.0"]);
+    assert.deepEqual(await answersThrough(haproxy.port), ["web1 3.0.0", "web3 2.0.0"]);
 
     // The run is recorded: `reactor orchestrate status JID` shows it later.
     const status = await runCli(["orchestrate", "status", String(ret.data["jid"]), "--json"], env);
@@ -322,9 +330,7 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     web.push(web4);
     await startWeb(web4);
     await waitFor(async () => (await inRotation(haproxy.socket)).join() === "web1,web4", { what: () => `web4 in rotation (service: ${serviceLog()})`, timeoutMs: 60_000 });
-    const seen = new Set<string>();
-    for (let i = 0; i < 12; i++) seen.add((await request(haproxy.port)).trim());
-    assert.deepEqual([...seen].sort(), ["web1 3.0.0", "web4 3.0.0"]);
+    assert.deepEqual(await answersThrough(haproxy.port), ["web1 3.0.0", "web4 3.0.0"]);
     const stats = await client.stop();
     t.diagnostic(`host removed and added: ${stats.ok} requests through haproxy, ${stats.failed.length} failed`);
     assert.deepEqual(stats.failed, [], `failed requests through haproxy (of ${stats.ok + stats.failed.length})`);
@@ -355,8 +361,8 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     const from = events.length;
     const cli = await runCli(["orchestrate", file, "--json"], env);
     assert.equal(cli.code, 1, cli.stderr);
-    const result = JSON.parse(cli.stdout) as { data: Record<string, Record<string, { result: boolean; comment: string; changes: { return?: unknown } }>> };
-    const byId = Object.fromEntries(Object.entries(result.data["reactor_master"]!).map(([tag, r]) => [tag.split("_|-")[1], r]));
+    const result = JSON.parse(cli.stdout) as { data: StepResults };
+    const byId = byStateId(result.data);
     assert.equal(byId["keys"]?.result, true, JSON.stringify(byId["keys"]));
     assert.deepEqual((byId["keys"]!.changes.return as { minions: string[] }).minions, ["lb1", "web1", "web2", "web4"]);
     assert.equal(byId["announce"]?.result, true, JSON.stringify(byId["announce"]));
@@ -397,8 +403,8 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     await web[3]!.agent!.kill();
     const code = await exit;
     assert.equal(code, 1, run.err());
-    const result = JSON.parse(run.out()) as { retcode: number; data: Record<string, Record<string, { result: boolean; comment: string }>> };
-    const byId = Object.fromEntries(Object.entries(result.data["reactor_master"]!).map(([tag, r]) => [tag.split("_|-")[1], r]));
+    const result = JSON.parse(run.out()) as { retcode: number; data: StepResults };
+    const byId = byStateId(result.data);
     assert.equal(byId["slow"]?.result, false);
     assert.match(byId["slow"]!.comment, /did not return|web4/i);
     assert.equal(byId["after"]?.result, false, "a step requiring the failed one does not run");
