@@ -2,7 +2,7 @@
  * The service's security parts (DESIGN.md 2.4): its key pair, the key service (auth handshake,
  * `salt/auth`, `salt/key`, wheel `key.*`), and the event verifier the engine asks before matching.
  */
-import { openKv, kvKey, type Connection, type EventPublisher } from "../bus/index.js";
+import { openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } from "../bus/index.js";
 import type { ServiceConfig } from "../config/index.js";
 import { signEvent, signJob } from "../core/auth/index.js";
 import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
@@ -42,7 +42,11 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     onDelete: async (id) => {
       await minions.purge(kvKey(id)).catch((err: unknown) => log.warn({ id, err: errorMessage(err) }, "minion record not purged"));
       const n = await purgeAgent(mine, id);
-      log.info({ id, mine_entries: n }, "purged a deleted agent's minion record and mine data");
+      const jobs = await removeAgentJobs(conn, id).catch((err: unknown) => {
+        log.warn({ id, err: errorMessage(err) }, "job consumer not removed");
+        return 0;
+      });
+      log.info({ id, mine_entries: n, queued_jobs: jobs }, "purged a deleted agent's minion record, mine data and job consumer");
     },
     log: log.child({ component: "keys" }),
   });

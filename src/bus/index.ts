@@ -23,5 +23,5 @@ export type {
 export { openKv } from "./kv.js";
 export type { JsonKv, KvSettings, KvValue, KvChange } from "./kv.js";
 export { kvKey, kvKeyParts, encodeKeyPart, decodeKeyPart } from "./kvkey.js";
-export { JOBS_STREAM, JOB_SIGNATURE_HEADER, jobSubject, ensureJobStream, publishJob, consumeJobs } from "./jobs.js";
+export { JOBS_STREAM, JOB_SIGNATURE_HEADER, jobSubject, jobDurable, ensureJobStream, publishJob, consumeJobs, removeAgentJobs } from "./jobs.js";
 export type { JobStreamSettings, JobDelivery, JobSigner } from "./jobs.js";

@@ -82,12 +82,33 @@ export interface JobDelivery {
 }
 
 /** Consumes an agent's jobs with its durable consumer (created when missing). */
+/** The durable consumer of an agent's jobs on JOBS: `agent_<escaped id>`. */
+export function jobDurable(agentId: string): string {
+  return `agent_${encodeKeyPart(agentId).replace(/=/g, "_")}`;
+}
+
+/**
+ * Forgets an agent on JOBS (its key was deleted): its durable consumer is deleted and the jobs
+ * still queued for it are purged. Returns how many jobs were purged. Missing pieces are not errors.
+ */
+export async function removeAgentJobs(conn: Connection, agentId: string): Promise<number> {
+  await conn.jsm.consumers.delete(JOBS_STREAM, jobDurable(agentId)).catch((err: unknown) => {
+    if (!/consumer not found|stream not found/i.test(errorMessage(err))) throw err;
+  });
+  try {
+    return (await conn.jsm.streams.purge(JOBS_STREAM, { filter: jobSubject(agentId) })).purged;
+  } catch (err) {
+    if (/stream not found/i.test(errorMessage(err))) return 0;
+    throw err;
+  }
+}
+
 export async function consumeJobs(
   conn: Connection,
   agentId: string,
   opts: { ackWaitMs?: number; onInvalid: (reason: string) => void },
 ): Promise<AsyncIterable<JobDelivery> & { stop(): Promise<void> }> {
-  const durable = `agent_${encodeKeyPart(agentId).replace(/=/g, "_")}`;
+  const durable = jobDurable(agentId);
   const cfg = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,

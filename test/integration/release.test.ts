@@ -20,7 +20,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openConnection, watchEvents, type Connection } from "../../src/bus/index.js";
+import { jobDurable, openConnection, watchEvents, type Connection } from "../../src/bus/index.js";
 import type { ReactorEvent } from "../../src/core/index.js";
 import { startHaproxy, request, type Haproxy } from "../fixtures/haproxy/haproxy.js";
 import { runCli, startCli } from "../helpers/cli.js";
@@ -325,6 +325,9 @@ describe("the seed demo: a rolling code release behind a real haproxy", () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     await web[2]!.agent!.stop();
     await waitFor(async () => !(await backendServers(haproxy.socket)).has("web3"), { what: () => `web3 to leave haproxy (service: ${serviceLog()})`, timeoutMs: 30_000 });
+    // Its job consumer went with its key (an agent's durable consumer would otherwise stay forever).
+    await assert.rejects(conn.jsm.consumers.info("JOBS", jobDurable("web3")), /consumer not found/);
+    assert.ok(await conn.jsm.consumers.info("JOBS", jobDurable("web1")));
 
     const web4 = await webHost("web4", ["3.0.0"], "3.0.0");
     web.push(web4);
