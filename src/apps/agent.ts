@@ -72,7 +72,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const identity = await loadOrCreateIdentity(config.state_dir);
   log.info({ public_key: identity.publicKey, state_dir: config.state_dir }, "agent identity");
 
-  const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
+  const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
   await ensureJobStream(conn);
   const staticGrains = await detectedGrains(config, log);
   // Like a Salt minion, nothing runs until the key service accepted this agent's key.

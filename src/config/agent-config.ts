@@ -42,6 +42,8 @@ export interface AgentConfig {
     readonly servers: readonly string[];
     /** Credentials file (absolute). */
     readonly creds?: string;
+    /** TLS to the servers: CA bundle, and a client certificate and key when the server verifies clients (absolute). */
+    readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   };
   /** Keys, job records, event buffer. Default /var/lib/nats-reactor/agent; relative to the file. */
   readonly state_dir: string;
@@ -264,8 +266,8 @@ class Checker {
   nats(v: unknown, rel: (p: string) => string, servers?: readonly string[]): AgentConfig["nats"] {
     const m = this.map(v, ["nats"]);
     for (const k of Object.keys(m))
-      if (k !== "servers" && k !== "creds")
-        this.fail(["nats", k], "is not a known field (known: servers, creds)");
+      if (k !== "servers" && k !== "creds" && k !== "tls")
+        this.fail(["nats", k], "is not a known field (known: servers, creds, tls)");
     let list: string[] = [DEFAULT_AGENT_NATS_SERVER];
     const raw = m["servers"];
     if (typeof raw === "string" && raw.length > 0) list = [raw];
@@ -274,7 +276,25 @@ class Checker {
     else if (raw !== undefined && raw !== null)
       this.fail(["nats", "servers"], "must be a URL or a non-empty list of URLs");
     const creds = this.optString(m["creds"], ["nats", "creds"]);
-    return { servers: servers ?? list, ...(creds !== undefined ? { creds: rel(creds) } : {}) };
+    const tls = this.tls(m["tls"], rel);
+    return { servers: servers ?? list, ...(creds !== undefined ? { creds: rel(creds) } : {}), ...(tls ? { tls } : {}) };
+  }
+
+  /** `nats.tls: {ca, cert, key}`, paths relative to the file; cert and key go together. */
+  tls(v: unknown, rel: (p: string) => string): { ca?: string; cert?: string; key?: string } | undefined {
+    if (v === undefined || v === null) return undefined;
+    const m = this.map(v, ["nats", "tls"]);
+    const out: { ca?: string; cert?: string; key?: string } = {};
+    for (const [k, raw] of Object.entries(m)) {
+      if (k !== "ca" && k !== "cert" && k !== "key") {
+        this.fail(["nats", "tls", k], "is not a known field (known: ca, cert, key)");
+        continue;
+      }
+      const path = this.optString(raw, ["nats", "tls", k]);
+      if (path !== undefined) out[k] = rel(path);
+    }
+    if ((out.cert === undefined) !== (out.key === undefined)) this.fail(["nats", "tls"], "cert and key must be given together");
+    return out;
   }
 
   services(v: unknown): Record<string, ServiceCommands> {

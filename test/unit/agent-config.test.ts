@@ -87,6 +87,15 @@ void describe("agent config", () => {
     ]);
   });
 
+  void it("nats.tls: CA, client certificate and key, relative to the file; cert without key is an error", () => {
+    const c = compileAgentConfig("nats: { tls: { ca: tls/ca.pem, cert: tls/a.pem, key: /k/a.key } }\n", "/srv/a/agent.yaml", { hostname: "h" });
+    assert.deepEqual(c.nats.tls, { ca: "/srv/a/tls/ca.pem", cert: "/srv/a/tls/a.pem", key: "/k/a.key" });
+    assert.deepEqual(errorsOf("nats:\n  tls: { cert: a.pem, crl: x }\n"), [
+      "agent.yaml:2: nats.tls.crl is not a known field (known: ca, cert, key)",
+      "agent.yaml:2: nats.tls cert and key must be given together",
+    ]);
+  });
+
   void it("an empty file is all defaults", () => {
     assert.equal(compileAgentConfig("", "/x/agent.yaml", { hostname: "h" }).id, "h");
   });
