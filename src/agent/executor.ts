@@ -10,6 +10,9 @@ import { silentLogger, type EventSink, type Logger, type ServiceManager } from "
 import type { ModuleRegistry } from "./modules/registry.js";
 import type { ModuleContext } from "./modules/types.js";
 
+/** The abort reason once a job ended: its child processes are stopped (one object: no stack per job). */
+const FINISHED = new Error("the job finished");
+
 /** What an executor needs. */
 export interface ExecutorOptions {
   readonly config: AgentConfig;
@@ -98,7 +101,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       );
     } finally {
       clearTimeout(timer);
-      if (!ac.signal.aborted) ac.abort(new TimeoutError(`'${job.fun}' finished`));
+      if (!ac.signal.aborted) ac.abort(FINISHED);
     }
   };
 

@@ -4,8 +4,8 @@
  * A repeated jid gets the recorded return; a jid that started but never finished (the agent died
  * mid-job) gets a failed return instead of a second run.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobRequest, JobReturn } from "../core/job.js";
 import { jobReturn } from "./executor.js";
@@ -65,13 +65,22 @@ export class JobLedger {
     return p;
   }
 
-  /** The record of a jid, if any. */
+  /**
+   * The record of a jid, if any. A record cut short (the agent died while creating it) reads as
+   * started and not finished.
+   */
   async lookup(jid: string): Promise<JobRecord | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.file(jid), "utf8")) as JobRecord;
+      text = await readFile(this.file(jid), "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
+    }
+    try {
+      return JSON.parse(text) as JobRecord;
+    } catch {
+      return { jid, fun: "", started: "" };
     }
   }
 
@@ -79,7 +88,17 @@ export class JobLedger {
   async prune(now = Date.now()): Promise<number> {
     const maxAge = this.opts.maxAgeMs ?? 7 * 86_400_000;
     const maxEntries = this.opts.maxEntries ?? 10_000;
-    const names = (await readdir(this.dir)).filter((n) => n.endsWith(".json"));
+    const all = await readdir(this.dir);
+    // temp files a crash left behind (a minute old: one being written now is younger)
+    await Promise.all(
+      all
+        .filter((n) => n.endsWith(".tmp"))
+        .map(async (n) => {
+          const st = await stat(join(this.dir, n)).catch(() => undefined);
+          if (st && now - st.mtimeMs > 60_000) await unlink(join(this.dir, n)).catch(() => undefined);
+        }),
+    );
+    const names = all.filter((n) => n.endsWith(".json"));
     const entries = await Promise.all(
       names.map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })),
     );
@@ -102,7 +121,7 @@ export class JobLedger {
       return rec?.ret ?? jobReturn(this.opts.agentId, job, INTERRUPTED_MESSAGE, 1);
     }
     const ret = await exec(job);
-    await this.write(job.jid, { ...started, finished: new Date().toISOString(), ret }, false);
+    await this.write(job.jid, { ...started, finished: new Date().toISOString(), ret });
     if (++this.sincePrune >= (this.opts.pruneEvery ?? 500)) {
       this.sincePrune = 0;
       // in the background: a prune stats every record and must not hold up this job's return
@@ -113,29 +132,28 @@ export class JobLedger {
     return ret;
   }
 
-  /** Creates the record only if none exists (atomic: link of a complete temp file). */
-  private claim(jid: string, rec: JobRecord): Promise<boolean> {
-    return this.write(jid, rec, true);
-  }
-
-  private async write(jid: string, rec: JobRecord, exclusive: boolean): Promise<boolean> {
-    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-    // No fsync: records must survive a crash of the agent process (the page cache does), not a power
-    // loss of the host; an fsync per record cost more than the jobs themselves.
-    await writeFile(tmp, JSON.stringify(rec), { mode: 0o600 });
-    if (!exclusive) {
-      await rename(tmp, this.file(jid));
-      return true;
-    }
+  /**
+   * Creates the record only if none exists: O_EXCL decides, so of two claims of a jid one wins. A
+   * record cut short by a crash still exists, and reads as started (lookup), which is what it was.
+   * No fsync, here or below: records must survive a crash of the agent process (the page cache
+   * does), not a power loss of the host; an fsync per record cost more than the jobs themselves.
+   */
+  private async claim(jid: string, rec: JobRecord): Promise<boolean> {
     try {
-      await link(tmp, this.file(jid));
+      await writeFile(this.file(jid), JSON.stringify(rec), { mode: 0o600, flag: "wx" });
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
       throw err;
-    } finally {
-      await unlink(tmp).catch(() => undefined);
     }
+  }
+
+  /** Replaces the record atomically (temp file, then rename): a crash leaves the old one whole. */
+  private async write(jid: string, rec: JobRecord): Promise<void> {
+    const file = this.file(jid);
+    const tmp = `${file}.tmp`; // one job per jid at a time (inflight), so the name is free
+    await writeFile(tmp, JSON.stringify(rec), { mode: 0o600 });
+    await rename(tmp, file);
   }
 
   private file(jid: string): string {

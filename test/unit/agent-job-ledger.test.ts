@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import { strict as assert } from "node:assert";
-import { mkdtemp, readdir, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INTERRUPTED_MESSAGE, JobLedger, jobReturn } from "../../src/agent/index.js";
@@ -71,6 +71,24 @@ void describe("job ledger", () => {
     });
     assert.equal(INTERRUPTED_MESSAGE, "job was interrupted by an agent restart; not re-run");
     assert.deepEqual(calls, []);
+  });
+
+  void it("a record cut short by a crash reads as started: interrupted, not re-run; crash leftovers are pruned", async () => {
+    const dir = await stateDir();
+    const j = job("cmd.run", ["x"]);
+    await mkdir(join(dir, "jobs"), { recursive: true });
+    await writeFile(join(dir, "jobs", `${j.jid}.json`), '{"jid": "' + j.jid.slice(0, 5)); // died mid-write
+    const old = join(dir, "jobs", "other.json.tmp");
+    await writeFile(old, "{");
+    await utimes(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const fresh = join(dir, "jobs", "busy.json.tmp");
+    await writeFile(fresh, "{");
+    const { calls, exec } = counter();
+    const ledger = await JobLedger.open({ stateDir: dir, agentId: "test-agent" });
+    const r = await ledger.runOnce(j, exec);
+    assert.equal(r.return, INTERRUPTED_MESSAGE);
+    assert.deepEqual(calls, []);
+    assert.deepEqual((await readdir(join(dir, "jobs"))).sort(), [`${j.jid}.json`, "busy.json.tmp"].sort());
   });
 
   void it("odd jids are stored under a hashed file name", async () => {
