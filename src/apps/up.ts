@@ -1,7 +1,8 @@
 /**
  * `reactor up`: a complete local stack for trying nats-reactor: nats-server (from PATH, temp
  * store, random loopback port), the reactor service on the example reactor.yaml, and one agent
- * on the example agent.yaml, all logging to one terminal; stopped together.
+ * on the example agent.yaml, all logging to one terminal; stopped together. `demo: "release"` adds
+ * the seed demo (up-release.ts): haproxy, a load balancer and three web hosts.
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -13,6 +14,7 @@ import { startAgent, type AgentHandle } from "./agent.js";
 import { createLogger } from "./logger.js";
 import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
 import { startService, type ServiceHandle } from "./service.js";
+import { findHaproxy, releaseBanner, startReleaseDemo, type ReleaseDemo } from "./up-release.js";
 
 /** Options of `reactor up`. */
 export interface UpOptions {
@@ -25,6 +27,12 @@ export interface UpOptions {
   /** Keep state here instead of a temp directory (kept after stop). */
   readonly stateDir?: string;
   readonly noAgent?: boolean;
+  /** `release`: also the seed demo (haproxy, lb1, web1..3; up-release.ts). */
+  readonly demo?: "release";
+  /** The demo haproxy's frontend port; default a free one. */
+  readonly haproxyPort?: number;
+  /** Aborts the start: what started is stopped and up() rejects. */
+  readonly signal?: AbortSignal;
   readonly log?: Logger;
 }
 
@@ -34,6 +42,8 @@ export interface UpHandle {
   readonly stateDir: string;
   readonly service: ServiceHandle;
   readonly agent?: AgentHandle;
+  /** The seed demo, with `demo: "release"`. */
+  readonly release?: ReleaseDemo;
   stop(): Promise<void>;
 }
 
@@ -52,6 +62,7 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
   // The example agent's service commands are relative to the package root (examples/demo-web.mjs).
   if (!opts.agentConfig) process.chdir(root);
   const log = opts.log ?? createLogger({ base: { app: "reactor-up" } });
+  const haproxyBin = opts.demo === "release" ? findHaproxy() : undefined; // before anything starts
   const stateDir = opts.stateDir ? resolve(opts.stateDir) : await mkdtemp(join(tmpdir(), "nats-reactor-up-"));
   await mkdir(stateDir, { recursive: true });
   await mkdir("/tmp/nats-reactor-demo", { recursive: true }).catch(() => undefined); // watched by the example inotify beacon
@@ -83,8 +94,22 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
       // The example's demo service runs detached; stop it with the stack rather than leave it on port 8080.
       if (!opts.agentConfig) cleanups.push(() => stopDemoServices(a));
     }
+    opts.signal?.throwIfAborted();
+    const release = haproxyBin
+      ? await startReleaseDemo({
+          root,
+          stateDir,
+          nats: url,
+          service,
+          haproxyBin,
+          ...(opts.haproxyPort !== undefined ? { haproxyPort: opts.haproxyPort } : {}),
+          log,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          defer: (step) => cleanups.push(step),
+        })
+      : undefined;
     let stopping: Promise<void> | undefined;
-    return { url, stateDir, service, ...(agent ? { agent } : {}), stop: () => (stopping ??= stopAll()) };
+    return { url, stateDir, service, ...(agent ? { agent } : {}), ...(release ? { release } : {}), stop: () => (stopping ??= stopAll()) };
   } catch (err) {
     await stopAll();
     throw err;
@@ -108,8 +133,9 @@ export function upBanner(h: UpHandle): string {
     `  reactor run '${id}' test.ping                        # remote execution`,
     "  reactor event send myco/hello '{\"who\": \"me\"}'       # fire an event",
     "  reactor test salt/auth '{\"id\": \"web1\", \"act\": \"pend\"}' -c reactors/reactor.yaml   # dry run",
-    "  kill $(cat /tmp/nats-reactor-demo/demo-web.pid)    # the demo service comes back by itself",
+    ...(h.agent ? ["  kill $(cat /tmp/nats-reactor-demo/demo-web.pid)    # the demo service comes back by itself"] : []),
     "",
+    ...(h.release ? [...releaseBanner(h.release), ""] : []),
     "Ctrl-C stops everything.",
     "",
   ].join("\n");

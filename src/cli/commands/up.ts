@@ -1,7 +1,17 @@
 /** `reactor up`: the one-command local stack (DESIGN.md 8). */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { up, upBanner } from "../../apps/index.js";
 import { fail, untilSignal } from "../common.js";
+
+interface UpFlags {
+  config?: string;
+  agentConfig?: string;
+  nats?: string;
+  stateDir?: string;
+  agent: boolean;
+  demo?: "release";
+  haproxyPort?: number;
+}
 
 /** Registers `reactor up`. */
 export function registerUp(program: Command): void {
@@ -13,7 +23,13 @@ export function registerUp(program: Command): void {
     .option("--nats <url>", "use a running NATS server instead of starting one")
     .option("--state-dir <dir>", "keep state here (default: a temp directory removed on stop)")
     .option("--no-agent", "start no agent")
-    .action(async (opts: { config?: string; agentConfig?: string; nats?: string; stateDir?: string; agent: boolean }) => {
+    .option("--demo <name>", "also run a demo: `release` (haproxy, a load balancer and three web hosts; docs/orchestration.md)", demoName)
+    .option("--haproxy-port <port>", "with --demo release: haproxy's port on 127.0.0.1 (default: a free one)", portNumber)
+    .action(async (opts: UpFlags) => {
+      // Ctrl-C while starting (the demo takes a while) stops what already started.
+      const signalled = untilSignal();
+      const abort = new AbortController();
+      void signalled.then(() => abort.abort());
       let stack;
       try {
         stack = await up({
@@ -22,14 +38,33 @@ export function registerUp(program: Command): void {
           ...(opts.nats ? { nats: opts.nats } : {}),
           ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
           noAgent: !opts.agent,
+          ...(opts.demo ? { demo: opts.demo } : {}),
+          ...(opts.haproxyPort !== undefined ? { haproxyPort: opts.haproxyPort } : {}),
+          signal: abort.signal,
         });
       } catch (err) {
-        fail(err, 2);
-        return;
+        if (abort.signal.aborted) {
+          process.stderr.write("stopped while starting\n");
+          process.exitCode = 130;
+        } else fail(err, 2);
+        // up() stopped what it started, but an agent stopped while it waited for its key leaves its
+        // NATS connection open (startAgent does not close it), which would keep the process alive.
+        process.exit();
       }
       process.stdout.write(upBanner(stack));
-      await untilSignal();
+      await signalled;
       process.stderr.write("stopping...\n");
       await stack.stop();
     });
+}
+
+function demoName(value: string): "release" {
+  if (value !== "release") throw new InvalidArgumentError("the only demo is `release`");
+  return value;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("must be a port number (1-65535)");
+  return n;
 }
