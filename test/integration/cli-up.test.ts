@@ -1,7 +1,31 @@
 import { strict as assert } from "node:assert";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { request } from "../fixtures/haproxy/haproxy.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
+
+/** Whether a process with this pid still exists (kill(pid, 0) throws ESRCH once it is gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
 
 describe("reactor up", () => {
   it("starts nats-server and the service, prints the URL, and stops everything on SIGINT", async () => {
@@ -18,6 +42,47 @@ describe("reactor up", () => {
       assert.notEqual(after.code, 0, "the nats-server of the stack is gone");
     } finally {
       if (up.child.exitCode === null) up.child.kill("SIGKILL");
+    }
+  });
+
+  it("--demo release: haproxy balances web1..3 that joined by themselves; SIGINT stops haproxy, the apps and nats-server", async (t) => {
+    const state = await mkdtemp(join(tmpdir(), "nr-up-release-"));
+    const up = startCli(["up", "--demo", "release", "--state-dir", state], { REACTOR_LOG_LEVEL: "warn" });
+    try {
+      const t0 = Date.now();
+      // Two key handshakes (lb1, then the web hosts) wait ~10 s each for the agents' retry.
+      await waitFor(() => up.out().includes("Ctrl-C stops everything"), { what: () => `the banner (stderr: ${up.err().slice(-3000)})`, timeoutMs: 150_000, intervalMs: 200 });
+      t.diagnostic(`banner after ${Date.now() - t0} ms`);
+      const out = up.out();
+      const haproxyPort = Number(/haproxy: +http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)?.[1]);
+      const natsPort = Number(/NATS: +nats:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      assert.ok(haproxyPort > 0 && natsPort > 0, out);
+      assert.doesNotMatch(out, /not in rotation yet/);
+      assert.match(out, new RegExp(`while sleep 0\\.2; do curl -s http://127\\.0\\.0\\.1:${haproxyPort}/; done`));
+      assert.match(out, /reactor event send salt\/netapi\/hook\/release '\{"post": \{"version": "2\.0\.0"\}\}'/);
+      assert.match(out, /reactor key delete web3 --yes/);
+
+      const seen = new Set<string>();
+      for (let i = 0; i < 12; i++) seen.add((await request(haproxyPort)).trim());
+      assert.deepEqual([...seen].sort(), ["web1 1.0.0", "web2 1.0.0", "web3 1.0.0"]);
+
+      const haproxyPid = Number(await readFile(join(state, "haproxy.pid"), "utf8"));
+      const apps = await Promise.all(["web1", "web2", "web3"].map(async (id) => Number(await readFile(join(state, id, "app.pid"), "utf8"))));
+      assert.ok([haproxyPid, ...apps].every(alive));
+      up.child.kill("SIGINT");
+      const code = await new Promise<number | null>((r) => (up.child.exitCode !== null ? r(up.child.exitCode) : up.child.once("exit", (c) => r(c))));
+      assert.equal(code, 0, up.err().slice(-3000));
+      await waitFor(() => ![haproxyPid, ...apps].some(alive), { what: "haproxy and the apps to exit" });
+      assert.equal(await listening(natsPort), false, "the stack's nats-server is gone");
+      assert.equal(await listening(haproxyPort), false, "haproxy's frontend is gone");
+      assert.ok(!existsSync(join(state, "haproxy.pid")));
+    } finally {
+      // A failed test still stops the stack the normal way (the apps run detached), SIGKILL as a last resort.
+      if (up.child.exitCode === null) {
+        up.child.kill("SIGINT");
+        await waitFor(() => up.child.exitCode !== null || up.child.signalCode !== null, { timeoutMs: 30_000 }).catch(() => up.child.kill("SIGKILL"));
+      }
+      await rm(state, { recursive: true, force: true });
     }
   });
 
