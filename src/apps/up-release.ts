@@ -111,7 +111,7 @@ export function releaseBanner(d: ReleaseDemo): string[] {
     "Release 2.0.0, one host at a time: out of haproxy, deploy, restart, check, back in (the loop sees no error):",
     `  reactor event send salt/netapi/hook/release '{"post": {"version": "2.0.0"}}'`,
     "  reactor orchestrate status JID                   # the run's steps; JID is in the \"orchestration finished\" log line",
-    "A failed release: 3.0.0 was never shipped, so it stops at deploy_web1 and web1 stays out of rotation:",
+    "A failed release: 3.0.0 was never shipped, so it stops at deploy_web1 and web1 stays out (release 2.0.0 again to bring it back):",
     `  reactor event send salt/netapi/hook/release '{"post": {"version": "3.0.0"}}'`,
     "A host leaves haproxy when its key is deleted:",
     "  reactor key delete web3 --yes",
