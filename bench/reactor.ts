@@ -20,7 +20,7 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, headers } from "@nats-io/transport-node";
 import { createLogger, startService } from "../src/apps/index.js";
-import { createEventPublisher, defaultStreamSettings, ensureEventStream, kvKey, openConnection, openKv } from "../src/bus/index.js";
+import { createEventPublisher, defaultStreamSettings, ensureEventStream, openConnection } from "../src/bus/index.js";
 import { loadServiceConfig } from "../src/config/index.js";
 import { createEvent } from "../src/core/index.js";
 import { renderReactions } from "../src/reactor/index.js";
@@ -29,6 +29,7 @@ import { loadOrCreateServiceKey } from "../src/keys/index.js";
 import { startNatsServer } from "../test/helpers/nats-server.js";
 import { matchingCost } from "./matching.js";
 import { goal, median, rate, repoRoot, runBench, sleep, until, windowed } from "./lib.js";
+import { registerMinion } from "../test/helpers/minions.js";
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 // the engine logs one line per rejected event: a bench must not drown its figures in them
@@ -133,8 +134,7 @@ async function serviceThroughput(url: string): Promise<{ rate: number; withStart
   try {
     const settings = defaultStreamSettings();
     await ensureEventStream(conn, settings);
-    const minions = await openKv(conn, { bucket: "minions", history: 1 });
-    for (const id of MINIONS) await minions.put(kvKey(id), { id, grains: { roles: ["web"] }, last_seen: new Date().toISOString() });
+    for (const id of MINIONS) await registerMinion(conn, id, { roles: ["web"] });
     // events are signed with the service key (as `reactor event send` on the service host does): the
     // service verifies every one against its trusted keys, as it would an agent's
     const key = await loadOrCreateServiceKey(join(dir, "service.nk"));

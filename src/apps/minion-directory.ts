@@ -1,8 +1,11 @@
 /**
  * The service's view of known agents (KV `minions`), kept in memory by a KV watch so that target
- * resolution costs no round trip per reaction. Records are written by agents (grains, last seen).
+ * resolution costs no round trip per reaction. Records are written by agents (grains, last seen),
+ * so with `onlyAccepted` an agent counts only while its key is accepted: an agent whose key was
+ * deleted but that still runs (and rewrites its record) is never a target.
  */
 import { openKv, kvKeyParts, type Connection } from "../bus/index.js";
+import { openKeyStore, watchAcceptedKeys } from "../keys/index.js";
 import { matchTargets, type MinionRecord } from "../core/targeting/index.js";
 import type { Logger, TargetType } from "../core/index.js";
 
@@ -22,8 +25,9 @@ export interface MinionDirectory {
 }
 
 /** Opens the `minions` bucket and mirrors it. Resolves once the initial values are loaded. */
-export async function openMinionDirectory(conn: Connection, opts: { replicas: number; log: Logger }): Promise<MinionDirectory> {
+export async function openMinionDirectory(conn: Connection, opts: { replicas: number; log: Logger; onlyAccepted?: boolean }): Promise<MinionDirectory> {
   const kv = await openKv<MinionValue>(conn, { bucket: "minions", history: 1, replicas: opts.replicas });
+  const keys = opts.onlyAccepted ? await watchAcceptedKeys(await openKeyStore(conn, { replicas: opts.replicas }), opts.log) : undefined;
   const minions = new Map<string, MinionRecord>();
   for (const e of await kv.entries()) minions.set(e.key, { id: e.value.id, grains: e.value.grains ?? {} });
   const watch = await kv.watch({ initial: false });
@@ -37,10 +41,14 @@ export async function openMinionDirectory(conn: Connection, opts: { replicas: nu
       opts.log.error({ err }, "minions watch stopped");
     }
   })();
+  const live = (): MinionRecord[] => (keys ? [...minions.values()].filter((m) => keys.get(m.id) !== undefined) : [...minions.values()]);
   return {
-    resolve: (tgt, tgtType) => matchTargets(tgt, tgtType as TargetType, [...minions.values()]),
-    list: () => [...minions.values()],
-    stop: () => watch.stop(),
+    resolve: (tgt, tgtType) => matchTargets(tgt, tgtType as TargetType, live()),
+    list: live,
+    stop: () => {
+      watch.stop();
+      void keys?.stop();
+    },
   };
 }
 

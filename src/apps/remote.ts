@@ -30,7 +30,7 @@ export interface RemoteResult {
 
 /** Runs a function on the targeted agents and waits for their returns (or the timeout). */
 export async function runRemote(client: Client, call: RemoteCall): Promise<RemoteResult> {
-  const directory = await openMinionDirectory(client.conn, { replicas: 1, log: silentLogger });
+  const directory = await openMinionDirectory(client.conn, { replicas: 1, log: silentLogger, onlyAccepted: true });
   const targets = directory.resolve(call.tgt, call.tgtType);
   directory.stop();
   const jid = newJid();

@@ -85,7 +85,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const replicas = config.stream.replicas;
   const ledger = new ReactionLedger(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const throttler = new Throttler(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
-  const minions = await openMinionDirectory(conn, { replicas, log });
+  const minions = await openMinionDirectory(conn, { replicas, log, onlyAccepted: config.keys.verify_events });
   // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
   const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
   const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });

@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createLogger, openBufferedSink, startService } from "../../src/apps/index.js";
-import { createEventPublisher, defaultStreamSettings, ensureEventStream, kvKey, openConnection, openKv, watchEvents, type Connection } from "../../src/bus/index.js";
+import { createEventPublisher, defaultStreamSettings, ensureEventStream, openConnection, watchEvents, type Connection } from "../../src/bus/index.js";
 import { signEvent } from "../../src/core/auth/index.js";
 import { createEvent, silentLogger, type ReactorEvent } from "../../src/core/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
 import { startCluster, startNatsServer } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
+import { registerMinion } from "../helpers/minions.js";
 
 async function storedEvents(conn: Connection, filter: string): Promise<ReactorEvent[]> {
   const out: ReactorEvent[] = [];
@@ -128,8 +129,7 @@ describe("fault tests: the bus", () => {
     const conn = await openConnection({ servers: cluster.urls });
     const service = await startService({ configPath: join(dir, "reactor.yaml"), nats: cluster.urls.join(","), log: createLogger({ level: process.env.FAULT_LOG_LEVEL ?? "error" }) });
     try {
-      const minions = await openKv(conn, { bucket: "minions", replicas: 3 });
-      await minions.put(kvKey("web1"), { id: "web1", grains: {}, last_seen: new Date().toISOString() });
+      await registerMinion(conn, "web1", {}, 3);
       await waitFor(() => service.minions.list().length === 1, { what: "the minion directory" });
       const key = await loadServiceKey(join(dir, "service.nk"));
       const pub = createEventPublisher(conn, { maxEventBytes: 1 << 20, retryForMs: 60_000, sign: (e) => signEvent(e, key) });

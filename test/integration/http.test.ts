@@ -8,9 +8,7 @@ import { createLogger, startService, type ServiceHandle } from "../../src/apps/i
 import { publisherSink, startServiceHttp, type ServiceHttp } from "../../src/apps/http.js";
 import {
   createEventPublisher,
-  kvKey,
   openConnection,
-  openKv,
   watchEvents,
   type Connection,
   type EventPublisher,
@@ -21,6 +19,7 @@ import { busWatcher, signBody } from "../../src/netapi/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
 import { fixtureDir } from "../helpers/stack.js";
 import { Latch, waitFor } from "../helpers/wait.js";
+import { registerMinion } from "../helpers/minions.js";
 
 const HOOK_TOKEN = "hook-token-0123456789";
 const HMAC_SECRET = "hmac-secret-0123456789";
@@ -122,9 +121,7 @@ describe("webhooks, event stream and metrics against a real nats-server", () => 
     base = web.http!.url;
     conn = await openConnection({ servers: [nats.url] });
     pub = createEventPublisher(conn, { maxEventBytes: 1 << 20, sign });
-    const minions = await openKv(conn, { bucket: "minions" });
-    for (const id of ["web1", "db1"])
-      await minions.put(kvKey(id), { id, grains: {}, last_seen: new Date().toISOString() });
+    for (const id of ["web1", "db1"]) await registerMinion(conn, id);
     await waitFor(() => service.minions.list().length === 2, { what: "the minion directory" });
     const w = await watchEvents(conn, "EVENTS", {
       filter: "evt.salt.netapi.hook.>",

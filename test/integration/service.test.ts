@@ -19,6 +19,7 @@ import { loadServiceKey } from "../../src/keys/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
 import { waitFor } from "../helpers/wait.js";
 import { fixtureDir } from "../helpers/stack.js";
+import { registerMinion } from "../helpers/minions.js";
 
 
 describe("reactor service against a real nats-server", () => {
@@ -40,10 +41,7 @@ describe("reactor service against a real nats-server", () => {
     const key = await loadServiceKey(join(dir, "service.nk"));
     pub = createEventPublisher(conn, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
     unsignedPub = createEventPublisher(conn, { maxEventBytes: 1 << 20 });
-    const minions = await openKv(conn, { bucket: "minions" });
-    for (const id of ["web1", "web2.example.com", "db1"]) {
-      await minions.put(kvKey(id), { id, grains: { roles: [id.startsWith("web") ? "web" : "db"] }, last_seen: new Date().toISOString() });
-    }
+    for (const id of ["web1", "web2.example.com", "db1"]) await registerMinion(conn, id, { roles: [id.startsWith("web") ? "web" : "db"] });
     await waitFor(() => service.minions.list().length === 3, { what: "minion directory" });
     const w = await watchEvents(conn, "EVENTS", { filter: "evt.reactor.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
     void (async () => {

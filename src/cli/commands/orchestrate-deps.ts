@@ -14,7 +14,7 @@ export const orchestrateDeps: OrchestrateDeps = {
   async openPorts(opts) {
     const log = createLogger({ level: "warn" });
     const client = await openClient({ servers: resolveServers(opts.nats), name: "reactor orchestrate", signing: true, log });
-    const minions = await openMinionDirectory(client.conn, { replicas: 1, log });
+    const minions = await openMinionDirectory(client.conn, { replicas: 1, log, onlyAccepted: true });
     const ports = await createOrchestratePorts({
       conn: client.conn,
       publisher: client.publisher,
