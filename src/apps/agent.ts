@@ -73,10 +73,18 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   log.info({ public_key: identity.publicKey, state_dir: config.state_dir }, "agent identity");
 
   const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
-  await ensureJobStream(conn);
-  const staticGrains = await detectedGrains(config, log);
-  // Like a Salt minion, nothing runs until the key service accepted this agent's key.
-  const session = await authenticate({ conn, id: config.id, identity, stateDir: config.state_dir, grains: staticGrains, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+  let staticGrains: Awaited<ReturnType<typeof detectedGrains>>;
+  let session: Awaited<ReturnType<typeof authenticate>>;
+  try {
+    await ensureJobStream(conn);
+    staticGrains = await detectedGrains(config, log);
+    // Like a Salt minion, nothing runs until the key service accepted this agent's key.
+    session = await authenticate({ conn, id: config.id, identity, stateDir: config.state_dir, grains: staticGrains, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    // refused, rejected or stopped while waiting: nothing else holds the connection open
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
   log.info({ service_fingerprint: session.serviceFingerprint }, "accepted by the reactor service");
   const publisher = createEventPublisher(conn, { maxEventBytes: 1024 * 1024, retryForMs: 2000, sign: (e) => signEvent(e, identity) });
   const sink = await openBufferedSink({ agentId: config.id, stateDir: config.state_dir, publisher, maxEvents: config.buffer.max_events, log: log.child({ component: "buffer" }) });

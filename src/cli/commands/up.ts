@@ -47,8 +47,8 @@ export function registerUp(program: Command): void {
           process.stderr.write("stopped while starting\n");
           process.exitCode = 130;
         } else fail(err, 2);
-        // up() stopped what it started, but an agent stopped while it waited for its key leaves its
-        // NATS connection open (startAgent does not close it), which would keep the process alive.
+        // up() stopped what it started; exit anyway, so that no handle a failed start might leave
+        // behind can keep the command alive after it said it stopped.
         process.exit();
       }
       process.stdout.write(upBanner(stack));
