@@ -22,6 +22,8 @@ import { engineConfig, ReactionLedger, ReactorEngine, Throttler, type DispatchPo
 import { hostname } from "node:os";
 import { serveStatus } from "../netapi/index.js";
 import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
+import { consumerLag } from "./metrics.js";
+import { ConsumerSupervisor } from "./consumer-supervisor.js";
 import { resolveServers } from "./client.js";
 import { startServiceSecurity } from "./service-security.js";
 import { createMineCache, templateMine, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
@@ -160,7 +162,8 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
       batch: Math.min(256, config.limits.concurrency * 4),
       onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
     });
-  const supervisor = new ConsumerSupervisor(consume, log);
+  const lag = consumerLag(conn, settings.name, config.consumer.durable);
+  const supervisor = new ConsumerSupervisor(consume, log, async () => (await lag()).pending);
   const web = await startServiceHttp({
     conn,
     counters: () => engine.counters as unknown as Record<string, number>,
@@ -260,39 +263,4 @@ function builtinRunners(emit: (tag: string, data: Record<string, unknown>, id: s
       return true;
     },
   };
-}
-
-/**
- * Keeps the durable consumer running: if its iterator ends while the service is not stopping (a
- * consumer lost in a cluster election, a server restart), it is opened again after a short pause,
- * so the service never silently stops consuming. Unacknowledged events are redelivered.
- */
-class ConsumerSupervisor {
-  private current: EventStream | undefined;
-  private stopping = false;
-
-  constructor(
-    private readonly open: () => Promise<EventStream>,
-    private readonly log: Logger,
-  ) {}
-
-  async run(loop: (stream: EventStream) => Promise<void>): Promise<void> {
-    for (let attempt = 0; !this.stopping; attempt++) {
-      try {
-        this.current = await this.open();
-        attempt = 0;
-        await loop(this.current);
-        if (!this.stopping) this.log.warn({}, "the event consumer ended unexpectedly; opening it again");
-      } catch (err) {
-        if (this.stopping) break;
-        this.log.error({ err: errorMessage(err), attempt }, "the event consumer failed; opening it again");
-      }
-      if (!this.stopping) await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.current?.stop();
-  }
 }
