@@ -126,7 +126,10 @@ describe("key service against a real nats-server", () => {
       assert.deepEqual((await svc.wheel.call("key.list_all")).return, { minions: ["web2"], minions_pre: [], minions_rejected: [], minions_denied: ["web2"] });
       const fingers = (await svc.wheel.call("key.finger", { match: "web2" })).return;
       assert.deepEqual(fingers, { minions: { web2: fingerprint(old.pub) }, minions_denied: { web2: fingerprint(rebuilt.pub) } });
-      assert.deepEqual(await svc.wheel.functions["key.delete"]!({ match: "web2" }), {});
+      // What matches after the deletion: nothing, or already the rebuilt host's key, which retries
+      // every 20 ms and which autosign accepts as soon as the old key is gone.
+      const left = await svc.wheel.functions["key.delete"]!({ match: "web2" });
+      assert.ok(JSON.stringify(left) === "{}" || JSON.stringify(left) === '{"minions":["web2"]}', JSON.stringify(left));
       assert.deepEqual(deleted, ["web2"]);
       assert.deepEqual(
         events.filter((e) => e.tag === "salt/key").map((e) => e.data),
