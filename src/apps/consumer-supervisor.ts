@@ -14,9 +14,11 @@ export class ConsumerSupervisor {
   private awaitingSince: number | undefined;
 
   /**
-   * `pending` tells how many events wait undelivered on the server. A stream the loop has waited
-   * on for `stallMs` while events wait is stalled (a pull lost with a cluster node, which the client
-   * can take minutes to notice): it is closed and opened again. A loop busy with its events is not.
+   * `pending` tells how many events the server holds for this consumer (undelivered, or delivered
+   * and not acknowledged). A stream the loop has waited on for `stallMs` while events are held is
+   * stalled (a pull lost with a cluster node, which the client can take minutes to notice): it is
+   * closed and opened again. A loop busy with its events is not. Reopening while some handlers
+   * still run is harmless: their acks do not need the stream.
    */
   constructor(
     private readonly open: () => Promise<EventStream>,

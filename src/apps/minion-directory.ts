@@ -1,8 +1,9 @@
 /**
  * The service's view of known agents (KV `minions`), kept in memory by a KV watch so that target
  * resolution costs no round trip per reaction. Records are written by agents (grains, last seen),
- * so with `onlyAccepted` an agent counts only while its key is accepted: an agent whose key was
- * deleted but that still runs (and rewrites its record) is never a target.
+ * so with `onlyAccepted` (the CLI's `reactor run` and `reactor orchestrate`) an agent counts only
+ * while its key is accepted: an agent whose key was deleted but that still runs (and rewrites its
+ * record) is never a target.
  */
 import { openKv, kvKeyParts, type Connection } from "../bus/index.js";
 import { openKeyStore, watchAcceptedKeys } from "../keys/index.js";

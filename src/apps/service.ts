@@ -87,7 +87,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const replicas = config.stream.replicas;
   const ledger = new ReactionLedger(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const throttler = new Throttler(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
-  const minions = await openMinionDirectory(conn, { replicas, log, onlyAccepted: config.keys.verify_events });
+  const minions = await openMinionDirectory(conn, { replicas, log });
   // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
   const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
   const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });
@@ -163,7 +163,10 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
       onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
     });
   const lag = consumerLag(conn, settings.name, config.consumer.durable);
-  const supervisor = new ConsumerSupervisor(consume, log, async () => (await lag()).pending);
+  const supervisor = new ConsumerSupervisor(consume, log, async () => {
+    const l = await lag();
+    return l.pending + l.ackPending;
+  });
   const web = await startServiceHttp({
     conn,
     counters: () => engine.counters as unknown as Record<string, number>,

@@ -11,7 +11,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StorageType } from "@nats-io/jetstream";
 import { launchNatsServer } from "../../src/apps/nats-launcher.js";
+import { openConnection } from "../../src/bus/index.js";
+import { waitFor } from "./wait.js";
 
 export interface NatsServer {
   /** Client URL, `nats://127.0.0.1:PORT`. */
@@ -107,13 +110,37 @@ export async function startCluster(name = "nr-test"): Promise<{ servers: NatsSer
       }),
     ),
   );
-  return {
-    servers,
-    urls: servers.map((s) => s.url),
-    stop: async () => {
-      await Promise.allSettled(servers.map((s) => s.stop()));
-    },
-  };
+  const urls = servers.map((s) => s.url);
+  const stop = async () => void (await Promise.allSettled(servers.map((s) => s.stop())));
+  try {
+    await jetStreamPlacesR3(urls);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { servers, urls, stop };
+}
+
+/**
+ * Resolves once the cluster's JetStream can place a stream on all three servers: the meta group
+ * needs a leader and every peer first, and a test that starts before that fails with "no suitable
+ * peers for placement" (seen on a loaded machine).
+ */
+async function jetStreamPlacesR3(urls: string[]): Promise<void> {
+  const conn = await openConnection({ servers: urls, timeoutMs: 10_000, jetStreamWaitMs: 30_000 });
+  try {
+    await waitFor(
+      async () => {
+        const name = `READY_${process.pid}`;
+        await conn.jsm.streams.add({ name, subjects: [`ready.${process.pid}`], num_replicas: 3, storage: StorageType.Memory });
+        await conn.jsm.streams.delete(name);
+        return true;
+      },
+      { what: "the cluster's JetStream to place a stream on three servers", timeoutMs: 30_000, intervalMs: 250 },
+    );
+  } finally {
+    await conn.close();
+  }
 }
 
 /**

@@ -127,8 +127,10 @@ describe("fault tests: the bus", () => {
     await writeFile(join(dir, "restart.sls"), "restart:\n  local.service.restart:\n    - tgt: {{ data['id'] }}\n    - args:\n      - name: {{ data['service_name'] }}\n");
     await writeFile(join(dir, "reactor.yaml"), "stream: { replicas: 3 }\nkeys: { service_key: service.nk }\nreactor:\n  - 'salt/beacon/*/service/*': restart.sls\n");
     const conn = await openConnection({ servers: cluster.urls });
-    const service = await startService({ configPath: join(dir, "reactor.yaml"), nats: cluster.urls.join(","), log: createLogger({ level: process.env.FAULT_LOG_LEVEL ?? "error" }) });
+    let started: Awaited<ReturnType<typeof startService>> | undefined;
     try {
+      const service = await startService({ configPath: join(dir, "reactor.yaml"), nats: cluster.urls.join(","), log: createLogger({ level: process.env.FAULT_LOG_LEVEL ?? "error" }) });
+      started = service;
       await registerMinion(conn, "web1", {}, 3);
       await waitFor(() => service.minions.list().length === 1, { what: "the minion directory" });
       const key = await loadServiceKey(join(dir, "service.nk"));
@@ -142,13 +144,13 @@ describe("fault tests: the bus", () => {
         await pub.publish(e);
         acked.push(e.id);
       }
-      await waitFor(() => service.engine.counters.dispatched >= N, { what: `${N} reactions (now ${service.engine.counters.dispatched})`, timeoutMs: 120_000, intervalMs: 250 });
+      await waitFor(() => service.engine.counters.dispatched >= N, { what: () => `${N} reactions (now ${JSON.stringify(service.engine.counters)}; targets of web1: ${JSON.stringify(service.minions.resolve("web1", "glob"))})`, timeoutMs: 120_000, intervalMs: 250 });
       const info = await conn.jsm.streams.info("JOBS");
       assert.equal(info.state.messages, N, "one job per event, none twice");
       const stored = await storedEvents(conn, "evt.salt.beacon.web1.service.nginx");
       assert.deepEqual(new Set(stored.map((e) => e.id)), new Set(acked), "every acknowledged event is stored");
     } finally {
-      await service.stop();
+      await started?.stop();
       await conn.close();
       await cluster.stop();
     }
