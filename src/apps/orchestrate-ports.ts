@@ -59,6 +59,8 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
       };
       const replies: Record<string, MinionReply> = {};
       const timer = setTimeout(() => void stream.stop(), c.timeoutMs + 2000);
+      const onAbort = () => void stream.stop();
+      c.signal?.addEventListener("abort", onAbort, { once: true });
       try {
         // As Salt's LocalClient: the job is announced, then published to each target.
         await emit(`salt/job/${c.jid}/new`, { jid: c.jid, tgt: c.tgt, tgt_type: c.tgtType, fun: c.fun, arg: c.arg, minions: c.targets, user: d.user });
@@ -70,6 +72,7 @@ export async function createOrchestratePorts(d: OrchestratePortsDeps): Promise<O
         }
       } finally {
         clearTimeout(timer);
+        c.signal?.removeEventListener("abort", onAbort);
         await stream.stop();
       }
       for (const id of c.targets) replies[id] ??= { timeout: true };

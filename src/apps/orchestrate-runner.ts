@@ -18,7 +18,8 @@ export function resolveMods(mods: string, root: string): string {
 }
 
 /** Creates the runner; `runs` tracks background runs (for a clean stop). */
-export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: (...args: unknown[]) => unknown }): ServiceFunction {
+/** `signal` abandons the runs in progress (the service stops): no new step starts, waits end. */
+export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: (...args: unknown[]) => unknown; signal?: AbortSignal }): ServiceFunction {
   const root = dirname(resolve(opts.configFile));
   const fn = async (kwarg: Readonly<Record<string, unknown>>, ctx: Parameters<ServiceFunction>[1]) => {
     const mods = kwarg["mods"] ?? ctx.arg[0];
@@ -27,7 +28,7 @@ export function orchestrateRunner(opts: { configFile: string; ports: () => Promi
     if (pillar === null || typeof pillar !== "object" || Array.isArray(pillar)) throw new Error("pillar must be a mapping");
     const file = resolveMods(mods, root);
     const rel = relative(root, file);
-    const req = { file, sls: slsName(rel.startsWith("..") ? file : rel), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { mine: opts.mine } : {}) };
+    const req = { file, sls: slsName(rel.startsWith("..") ? file : rel), pillar, user: "reactor", jid: ctx.jid, dryRun: kwarg["test"] === true, ...(opts.mine ? { mine: opts.mine } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
     const compiled = await compileOrchestration(req);
     const ports = await opts.ports();
     const run = runCompiled(compiled, req, ports).then(

@@ -100,6 +100,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const runners: Record<string, ServiceFunction> = { ...builtinRunners(emit), ...opts.runners };
   const wheel: Record<string, ServiceFunction> = { ...security.wheel, ...opts.wheel };
   const background = new Set<Promise<unknown>>();
+  const abandon = new AbortController(); // aborted by stop(): runs in progress end without waiting out their steps
   let orchPorts: Promise<OrchestratePorts> | undefined;
   const callTable = (table: Record<string, ServiceFunction>) => async (fun: string, kwarg: Readonly<Record<string, unknown>>) => {
     const fn = Object.hasOwn(table, fun) ? table[fun] : undefined;
@@ -117,6 +118,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     configFile: opts.configPath,
     log: log.child({ component: "orchestrate" }),
     runs: background,
+    signal: abandon.signal,
     ports: () =>
       (orchPorts ??= createOrchestratePorts({
         conn,
@@ -216,7 +218,13 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
           ["status responder", async () => status.stop()],
           ["consumer", () => supervisor.stop()],
           ["in-flight events", () => loop],
-          ["orchestration runs", () => Promise.allSettled([...background])],
+          [
+            "orchestration runs",
+            () => {
+              abandon.abort();
+              return Promise.allSettled([...background]);
+            },
+          ],
           ["minions watch", async () => minions.stop()],
           ["key service", () => security.stop()],
           ["mine cache", async () => mineCache.stop()],

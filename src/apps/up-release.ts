@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -213,13 +213,14 @@ async function prepareWebHost(o: ReleaseDemoOptions, id: string): Promise<WebHos
   return { id, dir, port, url: `http://127.0.0.1:${port}/` };
 }
 
-/** Starts the host's agent, then its app through the agent's service manager (`service.start app`). */
+/**
+ * Starts the host's agent, then its app through the agent's service manager (`service.start app`).
+ * The app is stopped after its agent (stops run in reverse order), through its pidfile: a release
+ * still running when Ctrl-C comes could otherwise restart it after it was stopped.
+ */
 async function startWebHost(o: ReleaseDemoOptions, h: WebHost): Promise<void> {
+  o.defer(() => stopApp(h, o.log));
   const agent = await (await startDemoAgent(o, h.id, webAgentConfig(h))).started;
-  o.defer(async () => {
-    const r = await runOn(agent, "service.stop", ["app"]);
-    if (!r.success) o.log.warn({ id: h.id, return: r.return }, "stopping the app failed");
-  });
   const r = await runOn(agent, "service.start", ["app"]);
   if (!r.success) throw new Error(`${h.id}: service.start app failed: ${JSON.stringify(r.return)}`);
 }
@@ -260,6 +261,31 @@ async function startDemoAgent(o: ReleaseDemoOptions, id: string, settings: Recor
     await (await started.catch(() => undefined))?.stop();
   });
   return { started };
+}
+
+/** SIGTERM to the app of its pidfile, SIGKILL if it is still there after 5 s. */
+async function stopApp(h: WebHost, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(h.dir, "app.pid"), "utf8")).trim());
+  } catch {
+    return; // not running
+  }
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50 && alive(); i++) await delay(100);
+  if (alive()) {
+    log.warn({ id: h.id, pid }, "the app did not stop on SIGTERM; killing it");
+    process.kill(pid, "SIGKILL");
+  }
 }
 
 /** Runs an execution function on an in-process agent, as a job of `reactor up`. */

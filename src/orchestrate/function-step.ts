@@ -21,7 +21,7 @@ interface Tally {
 }
 
 /** Runs (or, in test mode, describes) a salt.function step. */
-export async function runFunctionStep(step: FunctionStep, ports: OrchestratePorts, test: boolean, newJid: () => string): Promise<StepOutcome> {
+export async function runFunctionStep(step: FunctionStep, ports: OrchestratePorts, test: boolean, newJid: () => string, signal?: AbortSignal): Promise<StepOutcome> {
   const targets = await resolve(step, ports, test);
   if (test) return { result: null, changes: {}, comment: wouldRun(step, targets) };
   const missing = step.tgtType === "list" ? listed(step.tgt).filter((id) => !targets.includes(id)) : [];
@@ -35,7 +35,7 @@ export async function runFunctionStep(step: FunctionStep, ports: OrchestratePort
   for (const [n, batch] of batches.entries()) {
     const jid = newJid();
     tally.jids.push(jid);
-    const replies = await ports.runFunction({ targets: batch, fun: step.fun, arg: step.arg, kwarg: step.kwarg, timeoutMs: step.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS, jid, tgt: step.tgt, tgtType: step.tgtType });
+    const replies = await ports.runFunction({ targets: batch, fun: step.fun, arg: step.arg, kwarg: step.kwarg, timeoutMs: step.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS, jid, tgt: step.tgt, tgtType: step.tgtType, ...(signal ? { signal } : {}) });
     const before = tally.failed.size;
     for (const id of batch) record(tally, id, replies[id], step);
     if (step.batch && tally.failed.size > before && !step.batchFailOk && n < batches.length - 1) {

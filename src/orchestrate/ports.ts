@@ -21,6 +21,8 @@ export interface FunctionCall {
   /** The step's target expression, for the job event. */
   readonly tgt: string | readonly string[];
   readonly tgtType: TargetType;
+  /** Stops waiting for returns (the run is abandoned); agents that have not answered count as not returned. */
+  readonly signal?: AbortSignal;
 }
 
 /** An agent that did not answer before the timeout. */

@@ -14,7 +14,7 @@ export function stepRunner(ports: OrchestratePorts, newJid: () => string): RunSt
     const step = chunk.payload;
     switch (step.kind) {
       case "function":
-        return runFunctionStep(step, ports, ctx.test, newJid);
+        return runFunctionStep(step, ports, ctx.test, newJid, ctx.signal);
       case "wheel":
       case "runner":
         return runCall(step, ports, ctx.test);

@@ -196,6 +196,27 @@ describe("orchestrate: errors before anything runs", () => {
     assert.equal(ports.events.length, 0);
   });
 
+  it("an abandoned run (the service stops) ends at once: the waiting step fails, the next one does not run", async () => {
+    class WaitingPorts extends FakePorts {
+      override runFunction(call: Parameters<FakePorts["runFunction"]>[0]) {
+        this.calls.push(call);
+        return new Promise<Awaited<ReturnType<FakePorts["runFunction"]>>>((resolve) => call.signal?.addEventListener("abort", () => resolve({}), { once: true }));
+      }
+    }
+    const ports = new WaitingPorts(MINIONS);
+    const ac = new AbortController();
+    const source = "slow:\n  salt.function:\n    - name: test.sleep\n    - tgt: [ web1 ]\n    - arg: [ 600 ]\nnext:\n  salt.function:\n    - name: test.ping\n    - tgt: [ web1 ]\n";
+    const run = runOrchestration({ file: "orch/t.sls", source, signal: ac.signal }, ports);
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    const r = await run;
+    assert.equal(r.retcode, 1);
+    const results = Object.entries(r.data["reactor_master"]!);
+    assert.deepEqual(results.map(([tag, s]) => [tag.split("_|-")[1], s.result]), [["slow", false]]);
+    assert.deepEqual(r.not_run.map((t) => t.split("_|-")[1]), ["next"]);
+    assert.equal(ports.calls.length, 1);
+  });
+
   it("names SLS files as Salt does", () => {
     assert.equal(slsName("orch/deploy.sls"), "orch.deploy");
     assert.equal(slsName("./orch/web/init.sls"), "orch.web");
