@@ -289,7 +289,7 @@ async function stopApp(h: WebHost, log: Logger): Promise<void> {
 }
 
 /** Runs an execution function on an in-process agent, as a job of `reactor up`. */
-function runOn(agent: AgentHandle, fun: string, arg: readonly unknown[], kwarg: Record<string, unknown> = {}): Promise<JobReturn> {
+export function runOn(agent: AgentHandle, fun: string, arg: readonly unknown[], kwarg: Record<string, unknown> = {}, timeout = 30): Promise<JobReturn> {
   return agent.executor.run({
     jid: `up-${fun}-${Date.now()}`,
     fun,
@@ -297,7 +297,7 @@ function runOn(agent: AgentHandle, fun: string, arg: readonly unknown[], kwarg: 
     kwarg,
     tgt: agent.config.id,
     tgt_type: "list",
-    timeout: 30,
+    timeout,
     expires: new Date(Date.now() + 60_000).toISOString(),
     user: "up",
   });

@@ -14,7 +14,7 @@ import { startAgent, type AgentHandle } from "./agent.js";
 import { createLogger } from "./logger.js";
 import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
 import { startService, type ServiceHandle } from "./service.js";
-import { findHaproxy, releaseBanner, startReleaseDemo, type ReleaseDemo } from "./up-release.js";
+import { findHaproxy, releaseBanner, runOn, startReleaseDemo, type ReleaseDemo } from "./up-release.js";
 
 /** Options of `reactor up`. */
 export interface UpOptions {
@@ -142,17 +142,5 @@ export function upBanner(h: UpHandle): string {
 }
 
 async function stopDemoServices(agent: AgentHandle): Promise<void> {
-  for (const name of Object.keys(agent.config.services)) {
-    await agent.executor.run({
-      jid: `up-stop-${name}`,
-      fun: "service.stop",
-      arg: [name],
-      kwarg: {},
-      tgt: agent.config.id,
-      tgt_type: "list",
-      timeout: 10,
-      expires: new Date(Date.now() + 60_000).toISOString(),
-      user: "up",
-    });
-  }
+  for (const name of Object.keys(agent.config.services)) await runOn(agent, "service.stop", [name], {}, 10);
 }
