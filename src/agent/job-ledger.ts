@@ -88,25 +88,19 @@ export class JobLedger {
   async prune(now = Date.now()): Promise<number> {
     const maxAge = this.opts.maxAgeMs ?? 7 * 86_400_000;
     const maxEntries = this.opts.maxEntries ?? 10_000;
-    const all = await readdir(this.dir);
-    // temp files a crash left behind (a minute old: one being written now is younger)
-    await Promise.all(
-      all
-        .filter((n) => n.endsWith(".tmp"))
-        .map(async (n) => {
-          const st = await stat(join(this.dir, n)).catch(() => undefined);
-          if (st && now - st.mtimeMs > 60_000) await unlink(join(this.dir, n)).catch(() => undefined);
-        }),
-    );
-    const names = all.filter((n) => n.endsWith(".json"));
+    // One stat each of records and of temp files a crash left behind (a temp file a minute old is
+    // not being written any more).
     const entries = await Promise.all(
-      names.map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })),
+      (await readdir(this.dir))
+        .filter((n) => n.endsWith(".json") || n.endsWith(".tmp"))
+        .map(async (n) => ({ n, mtime: (await stat(join(this.dir, n)).catch(() => undefined))?.mtimeMs })),
     );
     const live = entries
       .filter((e): e is { n: string; mtime: number } => e.mtime !== undefined)
       .sort((a, b) => b.mtime - a.mtime);
-    const doomed = live.filter((e, i) => now - e.mtime > maxAge || i >= maxEntries);
-    await Promise.all(doomed.map((e) => unlink(join(this.dir, e.n)).catch(() => undefined)));
+    const stale = live.filter((e) => e.n.endsWith(".tmp") && now - e.mtime > 60_000);
+    const doomed = live.filter((e) => e.n.endsWith(".json")).filter((e, i) => now - e.mtime > maxAge || i >= maxEntries);
+    await Promise.all([...stale, ...doomed].map((e) => unlink(join(this.dir, e.n)).catch(() => undefined)));
     this.sincePrune = 0;
     return doomed.length;
   }
