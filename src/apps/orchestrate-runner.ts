@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { errorMessage, type Logger } from "../core/index.js";
-import { compileOrchestration, runCompiled, slsName, type OrchestratePorts } from "../orchestrate/index.js";
+import { compileOrchestration, runCompiled, slsName, type MineHelper, type OrchestratePorts } from "../orchestrate/index.js";
 import type { ServiceFunction } from "../reactor/index.js";
 
 /** `orch/deploy.sls`, `orch.deploy` or an absolute path -> a file under `root`. */
@@ -19,7 +19,7 @@ export function resolveMods(mods: string, root: string): string {
 
 /** Creates the runner; `runs` tracks background runs (for a clean stop). */
 /** `signal` abandons the runs in progress (the service stops): no new step starts, waits end. */
-export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: (...args: unknown[]) => unknown; signal?: AbortSignal }): ServiceFunction {
+export function orchestrateRunner(opts: { configFile: string; ports: () => Promise<OrchestratePorts>; log: Logger; runs: Set<Promise<unknown>>; mine?: MineHelper; signal?: AbortSignal }): ServiceFunction {
   const root = dirname(resolve(opts.configFile));
   const fn = async (kwarg: Readonly<Record<string, unknown>>, ctx: Parameters<ServiceFunction>[1]) => {
     const mods = kwarg["mods"] ?? ctx.arg[0];

@@ -3,7 +3,7 @@
  * requisite engine, through ports that apps/ wires to NATS.
  */
 export { runOrchestration, compileOrchestration, runCompiled, slsName } from "./run.js";
-export type { OrchestrationRequest, OrchestrationResult, CompiledOrchestration } from "./run.js";
+export type { OrchestrationRequest, OrchestrationResult, CompiledOrchestration, MineHelper } from "./run.js";
 export { parseOrchestration } from "./parse.js";
 export { batchSize, DEFAULT_FUNCTION_TIMEOUT_MS } from "./function-step.js";
 export { testOutcome } from "./steps.js";

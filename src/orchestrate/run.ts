@@ -15,6 +15,9 @@ import type { OrchestratePorts, RunSummary } from "./ports.js";
 import type { StepSpec } from "./spec.js";
 import { stepRunner } from "./steps.js";
 
+/** The template's `mine` helper: `mine(tgt, fun, tgt_type='glob')`, keyword arguments as a last object. */
+export type MineHelper = (...args: unknown[]) => unknown;
+
 /** What to run. */
 export interface OrchestrationRequest {
   /** The SLS file (also its name in messages). */
@@ -35,7 +38,7 @@ export interface OrchestrationRequest {
   readonly user?: string;
   readonly jid?: string;
   /** The `mine` helper of the template (also `salt['mine.get']`); without it lookups return {}. */
-  readonly mine?: (...args: unknown[]) => unknown;
+  readonly mine?: MineHelper;
   /** More template variables. */
   readonly context?: Readonly<Record<string, unknown>>;
   readonly signal?: AbortSignal;

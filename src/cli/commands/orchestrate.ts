@@ -11,6 +11,7 @@ import {
   formatOrchestration,
   runCompiled,
   type CompiledOrchestration,
+  type MineHelper,
   type OrchestrationRequest,
   type OrchestratePorts,
   type RunSummary,
@@ -20,7 +21,7 @@ import {
 export interface OpenedPorts {
   readonly ports: OrchestratePorts;
   /** The template's `mine` helper over the live mine (absent offline). */
-  readonly mine?: (...args: unknown[]) => unknown;
+  readonly mine?: MineHelper;
   close(): Promise<void>;
 }
 
