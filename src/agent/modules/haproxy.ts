@@ -42,9 +42,9 @@
 import { connect, isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import { stat } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ExecutionError, ModuleArgumentError } from "../../core/errors.js";
 import { define, type Bound } from "./args.js";
+import { sleep } from "./test.js";
 import type { ModuleContext, ModuleFunction, ModuleFunctions } from "./types.js";
 
 /** Salt's default socket. */
@@ -168,9 +168,7 @@ async function drained(a: Bound, backend: string, server: string, ctx: ModuleCon
   for (;;) {
     const row = (await stats(a, ctx)).find((r) => r.pxname === backend && r.svname === server);
     if (!row || Number(row.scur ?? 0) === 0 || Date.now() >= deadline) return;
-    await sleep(DEL_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => {
-      throw new ExecutionError(`${a.fun}: aborted while draining ${backend}/${server}`);
-    });
+    await pause(a, ctx, `while draining ${backend}/${server}`);
   }
 }
 
@@ -184,10 +182,15 @@ async function deleteWithRetry(a: Bound, command: string, ctx: ModuleContext): P
     if (Date.now() >= deadline) {
       throw haproxyError(a, answer, `${command}, tried for ${DEL_TIMEOUT_MS / 1000} s`);
     }
-    await sleep(DEL_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => {
-      throw new ExecutionError(`${a.fun}: aborted (${command})`);
-    });
+    await pause(a, ctx, `(${command})`);
   }
+}
+
+/** DEL_RETRY_MS before the next look; the job's abort ends it with an error saying what it waited for. */
+async function pause(a: Bound, ctx: ModuleContext, what: string): Promise<void> {
+  await sleep(DEL_RETRY_MS, ctx.signal).catch(() => {
+    throw new ExecutionError(`${a.fun}: aborted ${what}`);
+  });
 }
 
 /** enable/disable server on one backend or, with "*", on every backend that has it. */
