@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kvKey, openConnection, openKv, type Connection } from "../../src/bus/index.js";
+import { collectStatus } from "../../src/netapi/index.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { fixtureDir, startAgentProc, startServe, type Proc } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
@@ -21,6 +22,8 @@ export interface AttackStack {
   attacker(): Promise<Connection>;
   /** A connection that may read stream and consumer state (the test's observer). */
   observer(): Promise<Connection>;
+  /** The base URL of the service's webhooks (`http.listen` of the fixture). */
+  httpUrl(): Promise<string>;
   /** The service's process output so far (for failure messages). */
   serviceLog(): string;
   /** Stops `reactor serve` (SIGTERM) and starts it again on the same store and key. */
@@ -70,6 +73,10 @@ export const startDefaultStack: StackFactory = async (fixture, opts = {}) => {
     attacker: connect,
     observer: connect,
     serviceLog: () => serve.err() + serve.out(),
+    async httpUrl() {
+      const obs = await connect();
+      return waitFor(async () => (await collectStatus(obs, 500)).find((r) => r.http)?.http, { what: "the service's HTTP listener", timeoutMs: 20_000 });
+    },
     async restartService() {
       await serve.stop();
       serve = startServe(dir, env);
