@@ -81,6 +81,17 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
   const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
+  // A start that fails half-way (a stream the server refuses, a port in use) must not leave the
+  // connection open: it would keep the process alive after the error was printed.
+  try {
+    return await startOnConnection(opts, config, log, servers, conn);
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startOnConnection(opts: ServiceOptions, config: ServiceConfig, log: Logger, servers: string[], conn: Connection): Promise<ServiceHandle> {
   const settings = streamSettings(config);
   await ensureEventStream(conn, settings);
   await ensureJobStream(conn, { replicas: config.stream.replicas });

@@ -69,13 +69,25 @@ export async function ensureEventStream(conn: Connection, s: EventStreamSettings
     await conn.jsm.streams.info(s.name);
     await conn.jsm.streams.update(s.name, config);
   } catch (err) {
-    if (!isNotFound(err)) throw new BusError(`cannot update stream ${s.name}: ${errorMessage(err)}`, { cause: err });
+    if (!isNotFound(err)) throw new BusError(`cannot update stream ${s.name}: ${errorMessage(err)}${storageHint(err, s.maxBytes, "stream.max_bytes of reactor.yaml")}`, { cause: err });
     try {
       await conn.jsm.streams.add(config);
     } catch (e) {
-      throw new BusError(`cannot create stream ${s.name}: ${errorMessage(e)}`, { cause: e });
+      throw new BusError(`cannot create stream ${s.name}: ${errorMessage(e)}${storageHint(e, s.maxBytes, "stream.max_bytes of reactor.yaml")}`, { cause: e });
     }
   }
+}
+
+/**
+ * What to change when JetStream refuses a stream for want of storage: a stream reserves its
+ * `max_bytes` against the server's (or account's) `max_file_store` / `max_memory_store`.
+ */
+export function storageHint(err: unknown, bytes: number, setting: string): string {
+  if (!/insufficient (storage )?resources/i.test(errorMessage(err))) return "";
+  return (
+    `: the stream reserves ${bytes} bytes (${setting}), more than the NATS server's JetStream has left; ` +
+    `lower ${setting}, or raise max_file_store / max_memory_store in the server's jetstream block (or the account's limits)`
+  );
 }
 
 function isNotFound(err: unknown): boolean {

@@ -7,6 +7,7 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, 
 import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
 import { BusError, checkJsonDepth, encodeSegment, errorMessage, type JobRequest } from "../core/index.js";
 import type { Connection } from "./connection.js";
+import { storageHint } from "./events.js";
 import { encodeKeyPart } from "./kvkey.js";
 
 /** Name of the jobs stream. */
@@ -18,6 +19,9 @@ export const JOB_SIGNATURE_HEADER = "Reactor-Sig";
 export function jobSubject(agentId: string): string {
   return `job.${encodeSegment(agentId)}`;
 }
+
+/** Bytes the JOBS stream keeps (and reserves on the server). */
+const JOBS_MAX_BYTES = 256 * 1024 ** 2;
 
 /** Jobs stream settings. */
 export interface JobStreamSettings {
@@ -36,7 +40,7 @@ export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSett
     storage: s.storage === "memory" ? StorageType.Memory : StorageType.File,
     num_replicas: s.replicas ?? 1,
     max_age: nanos(s.maxAgeMs ?? 86_400_000),
-    max_bytes: 256 * 1024 ** 2,
+    max_bytes: JOBS_MAX_BYTES,
     max_msgs: -1,
     max_msgs_per_subject: 10_000,
     max_msg_size: 1024 * 1024,
@@ -47,8 +51,12 @@ export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSett
     await conn.jsm.streams.info(JOBS_STREAM);
     await conn.jsm.streams.update(JOBS_STREAM, config);
   } catch (err) {
-    if (!/not found/i.test(errorMessage(err))) throw new BusError(`cannot update stream ${JOBS_STREAM}: ${errorMessage(err)}`, { cause: err });
-    await conn.jsm.streams.add(config);
+    if (!/not found/i.test(errorMessage(err))) throw new BusError(`cannot update stream ${JOBS_STREAM}: ${errorMessage(err)}${storageHint(err, JOBS_MAX_BYTES, "the JOBS stream's 256 MiB")}`, { cause: err });
+    try {
+      await conn.jsm.streams.add(config);
+    } catch (e) {
+      throw new BusError(`cannot create stream ${JOBS_STREAM}: ${errorMessage(e)}${storageHint(e, JOBS_MAX_BYTES, "the JOBS stream's 256 MiB")}`, { cause: e });
+    }
   }
 }
 
