@@ -93,16 +93,23 @@ function tooDeep(): InvalidEventError {
  */
 export function checkJsonDepth(text: string, max = MAX_DATA_DEPTH): void {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+    if (c === 0x22) i = stringEnd(text, i);
     else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) throw tooDeep();
     } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+/** The index of the quote that closes the string opening at `open` (text.length when unterminated). */
+function stringEnd(text: string, open: number): number {
+  for (let j = open + 1; ; j++) {
+    j = text.indexOf('"', j);
+    if (j < 0) return text.length; // unterminated: JSON.parse refuses it
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return j;
   }
 }
 
