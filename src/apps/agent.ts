@@ -15,7 +15,7 @@ import {
   type JobDelivery,
 } from "../bus/index.js";
 import { loadAgentConfig, parseYaml, type AgentConfig, type AgentConfigOverrides } from "../config/index.js";
-import { errorMessage, type JobRequest, type JobReturn, type Logger } from "../core/index.js";
+import { errorMessage, ReportWindow, type JobRequest, type JobReturn, type Logger } from "../core/index.js";
 import { signEvent } from "../core/auth/index.js";
 import {
   authenticate,
@@ -128,7 +128,22 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
 
   // A running job is kept alive with working() every 5 s, so the ack wait only bounds how long a job of
   // a crashed agent waits before its redelivery (answered from the job ledger, never re-run).
-  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => log.warn({ reason }, "skipped a malformed job") });
+  // Junk on job.<id> is terminated at once by the bus; here it is counted, and logged and reported
+  // (salt/minion/<id>/jobs/refused) at most once a second with counts by kind.
+  const refusals = new ReportWindow({ detailed: 0 });
+  const refuse = (kind: "malformed" | "unsigned", detail: Record<string, unknown>) => {
+    metrics.jobRefused(kind);
+    refusals.note(kind);
+    log.debug(detail, `refused a ${kind} job`);
+  };
+  const refusalTimer = setInterval(() => {
+    const r = refusals.drain();
+    if (!r) return;
+    log.warn({ count: r.count, by_kind: r.by_kind }, "job messages refused and terminated");
+    void sink.emit(`salt/minion/${config.id}/jobs/refused`, { id: config.id, count: r.count, by_kind: r.by_kind, first_at: r.first_at, last_at: r.last_at }).catch(() => undefined);
+  }, 1000);
+  refusalTimer.unref();
+  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => refuse("malformed", { reason }) });
   const metricsServer = config.metrics.listen ? await startAgentMetricsServer(config.metrics.listen, metrics, log) : undefined;
   const timed = async (job: JobRequest): Promise<JobReturn> => {
     const t0 = performance.now();
@@ -136,7 +151,9 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     metrics.jobDone(job.fun, (performance.now() - t0) / 1000, ret.success);
     return ret;
   };
-  const jobLoop = serveJobs(jobs, config, ledger, timed, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature));
+  const jobLoop = serveJobs(jobs, config, ledger, timed, sink, log, (d) => session.verifyJob(d.subject, d.payload, d.signature), (d) =>
+    refuse("unsigned", { jid: d.job.jid, fun: d.job.fun, user: d.job.user }),
+  );
   await sink.emit(`salt/minion/${config.id}/start`, { id: config.id, data: `Minion ${config.id} started at ${new Date().toString()}`, grains: grains ?? {} });
   void mine.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "mine start failed"));
   log.info({ servers: config.nats.servers, beacons: beacons.list().length, functions: executor.listFunctions().length }, "agent started");
@@ -153,6 +170,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     stop() {
       stopping ??= (async () => {
         clearInterval(presenceTimer);
+        clearInterval(refusalTimer);
         const steps: [string, () => Promise<unknown>][] = [
           ["metrics", async () => metricsServer?.stop()],
           ["beacons", () => beacons.stop()],
@@ -178,12 +196,13 @@ async function serveJobs(
   sink: BufferedSink,
   log: Logger,
   signedByService: (d: JobDelivery) => boolean,
+  onUnsigned: (d: JobDelivery) => void,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const d of jobs) {
     if (!signedByService(d)) {
-      log.warn({ jid: d.job.jid, fun: d.job.fun, user: d.job.user }, "refused a job not signed by the reactor service");
-      d.term("not signed by the reactor service");
+      d.term(); // at once, never redelivered (2.9.10 ignores a reason)
+      onUnsigned(d);
       continue;
     }
     const p = (async () => {

@@ -62,6 +62,11 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
     "Events rejected by the verifier (signature, key state, namespace).",
     "rejected",
   );
+  counter(
+    "reactor_messages_invalid_total",
+    "Messages on the event subjects that were not valid events (no headers, tag not matching the subject, too large, too deep, not JSON); terminated at once.",
+    "invalid",
+  );
   counter("reactor_render_errors_total", "Reactor files that failed to render for an event.", "renderErrors");
   counter("reactor_reactions_throttled_total", "Reactions dropped by a throttle.", "throttled");
   counter(
@@ -180,6 +185,8 @@ export interface AgentMetrics extends MetricsSource {
   beaconRun(beacon: string, ok: boolean): void;
   /** Records one job: its function, duration (seconds) and whether it succeeded. */
   jobDone(fun: string, seconds: number, ok: boolean): void;
+  /** Counts one job message refused and terminated (`malformed`, `unsigned`). */
+  jobRefused(kind: string): void;
 }
 
 /** Creates an agent's metrics (beacon runs and errors, job durations, process metrics). */
@@ -205,9 +212,16 @@ export function createAgentMetrics(): AgentMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const refused = new Counter({
+    name: "reactor_agent_jobs_refused_total",
+    help: "Job messages refused and terminated at once, by kind (malformed, unsigned).",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
   return {
     contentType: registry.contentType,
     text: () => registry.metrics(),
+    jobRefused: (kind) => refused.inc({ kind }),
     beaconRun(beacon, ok) {
       runs.inc({ beacon });
       if (!ok) errors.inc({ beacon });

@@ -6,7 +6,7 @@ import { openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } 
 import type { ServiceConfig } from "../config/index.js";
 import { signEvent, signJob } from "../core/auth/index.js";
 import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
-import { loadOrCreateServiceKey, openKeyStore, startEventVerifier, startKeyService, type ServiceKey } from "../keys/index.js";
+import { loadOrCreateServiceKey, openKeyStore, openReplayStore, startEventVerifier, startKeyService, type ServiceKey } from "../keys/index.js";
 import { openMineStore, purgeAgent } from "../mine/index.js";
 import type { RawMessage, ServiceFunction, Verdict } from "../reactor/index.js";
 
@@ -20,7 +20,7 @@ export interface ServiceSecurity {
   /** Wheel functions `key.*`. */
   readonly wheel: Record<string, ServiceFunction>;
   /** The engine's verify port; undefined when `keys.verify_events` is false. */
-  readonly verify?: (event: ReactorEvent, raw?: RawMessage) => Verdict;
+  readonly verify?: (event: ReactorEvent, raw?: RawMessage) => Promise<Verdict>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +54,8 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
   const verifier = config.keys.verify_events
     ? await startEventVerifier(store, { trusted, maxAgeMs: config.stream.max_age * 1000, log: log.child({ component: "verifier" }) })
     : undefined;
+  // the in-memory replay guard forgets at a restart and is per replica: the bucket is neither
+  const replay = verifier ? await openReplayStore(conn, { replicas, maxAgeMs: config.stream.max_age * 1000 }) : undefined;
   const wheel: Record<string, ServiceFunction> = {};
   for (const fun of Object.keys(keyService.wheel.functions)) {
     wheel[fun] = async (kwarg) => {
@@ -67,11 +69,15 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     signEvent: (e) => signEvent(e, serviceKey),
     signJob: (subject, payload) => signJob(subject, payload, serviceKey),
     wheel,
-    ...(verifier
+    ...(verifier && replay
       ? {
-          verify: (event: ReactorEvent, raw?: RawMessage): Verdict => {
+          verify: async (event: ReactorEvent, raw?: RawMessage): Promise<Verdict> => {
             const v = verifier.verify(event, raw?.subject, raw?.payload, raw?.seq);
-            return v.ok ? { ok: true, trusted: v.trusted } : { ok: false, kind: v.kind, reason: v.reason };
+            if (!v.ok) return { ok: false, kind: v.kind, reason: v.reason };
+            if (!(await replay.firstSeen(event.id, raw?.seq ?? -1))) {
+              return { ok: false, kind: "replay", reason: `event id ${event.id} was accepted before (replay)` };
+            }
+            return { ok: true, trusted: v.trusted };
           },
         }
       : {}),

@@ -81,6 +81,17 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
   const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
+  // A start that fails half-way (a stream the server refuses, a port in use) must not leave the
+  // connection open: it would keep the process alive after the error was printed.
+  try {
+    return await startOnConnection(opts, config, log, servers, conn);
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startOnConnection(opts: ServiceOptions, config: ServiceConfig, log: Logger, servers: string[], conn: Connection): Promise<ServiceHandle> {
   const settings = streamSettings(config);
   await ensureEventStream(conn, settings);
   await ensureJobStream(conn, { replicas: config.stream.replicas });
@@ -146,6 +157,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     throttler,
     ports,
     audit: emit,
+    report: async (tag, data) => void (await publisher.publish(createEvent({ tag, data, source: "reactor" }))),
     ...(security.verify ? { verify: security.verify } : {}),
     log: log.child({ component: "engine" }),
     dispatchRetries: config.limits.dispatch_retries,
@@ -162,8 +174,16 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
     consumeDurable(conn, settings.name, config.consumer.durable, {
       maxEventBytes: settings.maxEventBytes,
       batch: Math.min(256, config.limits.concurrency * 4),
-      onInvalid: (bad) => log.warn({ subject: bad.subject, seq: bad.seq, reason: bad.reason }, "skipped a message that is not a valid event"),
+      // terminated by the bus already; counted, and summed up in one reactor/bus/invalid event a second
+      onInvalid: (bad) => {
+        log.debug({ subject: bad.subject.slice(0, 200), seq: bad.seq, kind: bad.kind, reason: bad.reason }, "skipped a message that is not a valid event");
+        engine.noteInvalid(bad.kind, bad.subject);
+      },
     });
+  const reportTimer = setInterval(() => {
+    engine.flushReports().catch((err: unknown) => log.warn({ err: errorMessage(err) }, "summary report not published"));
+  }, 1000);
+  reportTimer.unref();
   const lag = consumerLag(conn, settings.name, config.consumer.durable);
   const supervisor = new ConsumerSupervisor(consume, log, async () => {
     const l = await lag();
@@ -218,6 +238,13 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
           ["status responder", async () => status.stop()],
           ["consumer", () => supervisor.stop()],
           ["in-flight events", () => loop],
+          [
+            "summary reports",
+            () => {
+              clearInterval(reportTimer);
+              return engine.flushReports();
+            },
+          ],
           [
             "orchestration runs",
             () => {

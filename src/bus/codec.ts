@@ -4,6 +4,7 @@
  */
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import {
+  checkJsonDepth,
   checkSize,
   EVENT_ENVELOPE_VERSION,
   InvalidEventError,
@@ -51,37 +52,39 @@ export function encodeEvent(event: ReactorEvent, maxBytes: number): EncodedEvent
 
 /**
  * Decodes a message into an event. Throws InvalidEventError when the payload is not a UTF-8 JSON
- * object, the tag header is missing or disagrees with the subject, or the size is over the limit.
+ * object, the tag header is missing or disagrees with the subject, the JSON is nested deeper than
+ * MAX_DATA_DEPTH (checked before parsing), or the size is over the limit (EventTooLargeError).
  */
 export function decodeEvent(subject: string, hdrs: MsgHdrs | undefined, payload: Uint8Array, maxBytes: number): ReactorEvent {
   checkSize(payload.byteLength, maxBytes);
   const tag = hdrs?.get(Header.Tag);
-  if (!tag) throw new InvalidEventError(`no ${Header.Tag} header`);
+  if (!tag) throw new InvalidEventError(`no ${Header.Tag} header`, { kind: "no-tag" });
   let subjectTag: string;
   try {
     subjectTag = subjectToTag(subject);
   } catch (err) {
-    throw new InvalidEventError(`subject is not an event subject`, { cause: err });
+    throw new InvalidEventError(`subject is not an event subject`, { cause: err, kind: "bad-subject" });
   }
-  if (subjectTag !== tag) throw new InvalidEventError(`${Header.Tag} header does not match the subject`);
+  if (subjectTag !== tag) throw new InvalidEventError(`${Header.Tag} header does not match the subject`, { kind: "tag-mismatch" });
   let text: string;
   try {
     text = decoder.decode(payload);
   } catch {
-    throw new InvalidEventError("payload is not valid UTF-8");
+    throw new InvalidEventError("payload is not valid UTF-8", { kind: "not-utf8" });
   }
+  checkJsonDepth(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new InvalidEventError(`payload is not valid JSON (${(err as Error).message})`);
+    throw new InvalidEventError(`payload is not valid JSON (${(err as Error).message})`, { kind: "not-json" });
   }
   const data = validateData(parsed);
   const id = hdrs?.get(Header.MsgId);
-  if (!id) throw new InvalidEventError(`no ${Header.MsgId} header`);
+  if (!id) throw new InvalidEventError(`no ${Header.MsgId} header`, { kind: "bad-header" });
   const depthText = hdrs?.get(Header.Depth);
   const depth = depthText ? Number(depthText) : 0;
-  if (!Number.isInteger(depth) || depth < 0) throw new InvalidEventError(`bad ${Header.Depth} header ${JSON.stringify(depthText)}`);
+  if (!Number.isInteger(depth) || depth < 0) throw new InvalidEventError(`bad ${Header.Depth} header ${JSON.stringify(depthText?.slice(0, 40))}`, { kind: "bad-header" });
   const stamp = typeof data["_stamp"] === "string" ? data["_stamp"] : "";
   const cause = hdrs?.get(Header.Cause);
   const sig = hdrs?.get(Header.Signature);

@@ -13,7 +13,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { BusError, errorMessage, EventTooLargeError, type ReactorEvent } from "../core/index.js";
+import { BusError, errorMessage, EventTooLargeError, InvalidEventError, type InvalidEventKind, type ReactorEvent } from "../core/index.js";
 import { decodeEvent, encodeEvent } from "./codec.js";
 import type { Connection } from "./connection.js";
 
@@ -69,13 +69,25 @@ export async function ensureEventStream(conn: Connection, s: EventStreamSettings
     await conn.jsm.streams.info(s.name);
     await conn.jsm.streams.update(s.name, config);
   } catch (err) {
-    if (!isNotFound(err)) throw new BusError(`cannot update stream ${s.name}: ${errorMessage(err)}`, { cause: err });
+    if (!isNotFound(err)) throw new BusError(`cannot update stream ${s.name}: ${errorMessage(err)}${storageHint(err, s.maxBytes, "stream.max_bytes of reactor.yaml")}`, { cause: err });
     try {
       await conn.jsm.streams.add(config);
     } catch (e) {
-      throw new BusError(`cannot create stream ${s.name}: ${errorMessage(e)}`, { cause: e });
+      throw new BusError(`cannot create stream ${s.name}: ${errorMessage(e)}${storageHint(e, s.maxBytes, "stream.max_bytes of reactor.yaml")}`, { cause: e });
     }
   }
+}
+
+/**
+ * What to change when JetStream refuses a stream for want of storage: a stream reserves its
+ * `max_bytes` against the server's (or account's) `max_file_store` / `max_memory_store`.
+ */
+export function storageHint(err: unknown, bytes: number, setting: string): string {
+  if (!/insufficient (storage )?resources/i.test(errorMessage(err))) return "";
+  return (
+    `: the stream reserves ${bytes} bytes (${setting}), more than the NATS server's JetStream has left; ` +
+    `lower ${setting}, or raise max_file_store / max_memory_store in the server's jetstream block (or the account's limits)`
+  );
 }
 
 function isNotFound(err: unknown): boolean {
@@ -142,11 +154,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Why a message could not be decoded: the codec's kinds, and `too-large` (over the size limit). */
+export type InvalidMessageKind = InvalidEventKind | "too-large";
+
 /** A message of the stream that could not be decoded as an event. */
 export interface InvalidMessage {
   readonly subject: string;
   readonly seq: number;
+  readonly kind: InvalidMessageKind;
   readonly reason: string;
+}
+
+/** The kind of a decoding failure. */
+export function invalidKind(err: unknown): InvalidMessageKind {
+  if (err instanceof EventTooLargeError) return "too-large";
+  return err instanceof InvalidEventError ? err.kind : "malformed";
 }
 
 /** One decoded event delivered by a consumer, with its acknowledgement controls. */
@@ -171,7 +193,11 @@ export interface EventDelivery {
   working(): void;
 }
 
-/** Decodes a JetStream message; invalid ones are reported through `onInvalid` and terminated. */
+/**
+ * Decodes a JetStream message; invalid ones are reported through `onInvalid` and terminated at once.
+ * `term()` carries no reason on purpose: nats-server 2.9.10 does not parse `+TERM <reason>` and
+ * redelivers the message until `max_deliver` (so junk would fill `max_ack_pending`).
+ */
 function toDelivery(
   m: JsMsg,
   maxBytes: number,
@@ -194,8 +220,8 @@ function toDelivery(
       working: () => m.working(),
     };
   } catch (err) {
-    onInvalid({ subject: m.subject, seq: m.seq, reason: errorMessage(err) });
-    if (acked) m.term(errorMessage(err));
+    if (acked) m.term();
+    onInvalid({ subject: m.subject, seq: m.seq, kind: invalidKind(err), reason: errorMessage(err) });
     return undefined;
   }
 }

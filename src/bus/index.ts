@@ -9,12 +9,14 @@ export {
   ensureDurable,
   consumeDurable,
   watchEvents,
+  invalidKind,
 } from "./events.js";
 export type {
   EventStreamSettings,
   EventPublisher,
   PublishResult,
   InvalidMessage,
+  InvalidMessageKind,
   EventDelivery,
   DurableSettings,
   EventStream,

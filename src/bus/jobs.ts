@@ -5,8 +5,9 @@
  */
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
-import { BusError, encodeSegment, errorMessage, type JobRequest } from "../core/index.js";
+import { BusError, checkJsonDepth, encodeSegment, errorMessage, type JobRequest } from "../core/index.js";
 import type { Connection } from "./connection.js";
+import { storageHint } from "./events.js";
 import { encodeKeyPart } from "./kvkey.js";
 
 /** Name of the jobs stream. */
@@ -18,6 +19,9 @@ export const JOB_SIGNATURE_HEADER = "Reactor-Sig";
 export function jobSubject(agentId: string): string {
   return `job.${encodeSegment(agentId)}`;
 }
+
+/** Bytes the JOBS stream keeps (and reserves on the server). */
+const JOBS_MAX_BYTES = 256 * 1024 ** 2;
 
 /** Jobs stream settings. */
 export interface JobStreamSettings {
@@ -36,7 +40,7 @@ export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSett
     storage: s.storage === "memory" ? StorageType.Memory : StorageType.File,
     num_replicas: s.replicas ?? 1,
     max_age: nanos(s.maxAgeMs ?? 86_400_000),
-    max_bytes: 256 * 1024 ** 2,
+    max_bytes: JOBS_MAX_BYTES,
     max_msgs: -1,
     max_msgs_per_subject: 10_000,
     max_msg_size: 1024 * 1024,
@@ -47,8 +51,12 @@ export async function ensureJobStream(conn: Connection, s: Partial<JobStreamSett
     await conn.jsm.streams.info(JOBS_STREAM);
     await conn.jsm.streams.update(JOBS_STREAM, config);
   } catch (err) {
-    if (!/not found/i.test(errorMessage(err))) throw new BusError(`cannot update stream ${JOBS_STREAM}: ${errorMessage(err)}`, { cause: err });
-    await conn.jsm.streams.add(config);
+    if (!/not found/i.test(errorMessage(err))) throw new BusError(`cannot update stream ${JOBS_STREAM}: ${errorMessage(err)}${storageHint(err, JOBS_MAX_BYTES, "the JOBS stream's 256 MiB")}`, { cause: err });
+    try {
+      await conn.jsm.streams.add(config);
+    } catch (e) {
+      throw new BusError(`cannot create stream ${JOBS_STREAM}: ${errorMessage(e)}${storageHint(e, JOBS_MAX_BYTES, "the JOBS stream's 256 MiB")}`, { cause: e });
+    }
   }
 }
 
@@ -77,8 +85,11 @@ export interface JobDelivery {
   readonly signature?: string;
   ack(): void;
   working(): void;
-  /** The job can never be run (malformed): removes it without redelivery. */
-  term(reason: string): void;
+  /**
+   * The job can never be run (not signed by the service): removes it at once, never redelivered.
+   * The reason is for the caller's log only: 2.9.10 ignores `+TERM <reason>` and redelivers.
+   */
+  term(): void;
 }
 
 /** Consumes an agent's jobs with its durable consumer (created when missing). */
@@ -106,7 +117,7 @@ export async function removeAgentJobs(conn: Connection, agentId: string): Promis
 export async function consumeJobs(
   conn: Connection,
   agentId: string,
-  opts: { ackWaitMs?: number; onInvalid: (reason: string) => void },
+  opts: { ackWaitMs?: number; onInvalid: (reason: string, subject: string) => void },
 ): Promise<AsyncIterable<JobDelivery> & { stop(): Promise<void> }> {
   const durable = jobDurable(agentId);
   const cfg = {
@@ -140,14 +151,20 @@ export async function consumeJobs(
   };
 }
 
-function toJob(m: JsMsg, onInvalid: (reason: string) => void): JobDelivery | undefined {
+/** Largest job payload decoded (the JOBS stream's max_msg_size). */
+const MAX_JOB_BYTES = 1024 * 1024;
+
+function toJob(m: JsMsg, onInvalid: (reason: string, subject: string) => void): JobDelivery | undefined {
   let job: JobRequest;
   try {
-    job = m.json<JobRequest>();
-    if (typeof job.jid !== "string" || typeof job.fun !== "string") throw new Error("jid and fun must be strings");
+    if (m.data.byteLength > MAX_JOB_BYTES) throw new Error(`over ${MAX_JOB_BYTES} bytes`);
+    const text = new TextDecoder().decode(m.data);
+    checkJsonDepth(text); // before JSON.parse: deeply nested junk would hold the event loop for seconds
+    job = JSON.parse(text) as JobRequest;
+    if (job === null || typeof job !== "object" || typeof job.jid !== "string" || typeof job.fun !== "string") throw new Error("jid and fun must be strings");
   } catch (err) {
-    onInvalid(`job on ${m.subject} (seq ${m.seq}) is malformed: ${errorMessage(err)}`);
-    m.term();
+    m.term(); // no reason: see toDelivery in events.ts
+    onInvalid(`job on ${m.subject} (seq ${m.seq}) is malformed: ${errorMessage(err)}`, m.subject);
     return undefined;
   }
   const sig = m.headers?.get(JOB_SIGNATURE_HEADER);
@@ -158,6 +175,6 @@ function toJob(m: JsMsg, onInvalid: (reason: string) => void): JobDelivery | und
     ...(sig ? { signature: sig } : {}),
     ack: () => m.ack(),
     working: () => m.working(),
-    term: (reason) => m.term(reason),
+    term: () => m.term(),
   };
 }

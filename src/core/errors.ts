@@ -62,10 +62,30 @@ export class InvalidSubjectError extends ReactorError {
   }
 }
 
+/**
+ * Why a message is not a usable event (stable, for metrics and the `reactor/bus/invalid` counts):
+ * `no-tag`, `tag-mismatch` (the `Reactor-Tag` header and the subject disagree), `bad-subject`,
+ * `not-utf8`, `not-json`, `too-deep` (nesting over MAX_DATA_DEPTH), `not-object`, `bad-header`,
+ * `malformed` (anything else).
+ */
+export type InvalidEventKind =
+  | "no-tag"
+  | "tag-mismatch"
+  | "bad-subject"
+  | "not-utf8"
+  | "not-json"
+  | "too-deep"
+  | "not-object"
+  | "bad-header"
+  | "malformed";
+
 /** An event that is malformed: data not an object, bad JSON, missing header. */
 export class InvalidEventError extends ReactorError {
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(ErrorCode.InvalidEvent, `invalid event: ${reason}`, options);
+  /** The class of the problem (default `malformed`). */
+  readonly kind: InvalidEventKind;
+  constructor(reason: string, options?: { cause?: unknown; kind?: InvalidEventKind }) {
+    super(ErrorCode.InvalidEvent, `invalid event: ${reason}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.kind = options?.kind ?? "malformed";
   }
 }
 

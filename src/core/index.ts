@@ -6,3 +6,4 @@ export * from "./reaction.js";
 export * from "./job.js";
 export * from "./subject-filter.js";
 export * from "./shape.js";
+export * from "./report-window.js";

@@ -12,5 +12,7 @@ export type { KeyService, KeyServiceOptions } from "./service.js";
 export { watchAcceptedKeys } from "./cache.js";
 export type { AcceptedKeyCache } from "./cache.js";
 export { startEventVerifier } from "./verifier.js";
+export { openReplayStore, REPLAY_BUCKET } from "./replay-store.js";
+export type { ReplayStore } from "./replay-store.js";
 export type { ServiceVerifier } from "./verifier.js";
 export { callKeyCommand } from "./client.js";

@@ -3,6 +3,8 @@
  * `salt/netapi/hook/<path>` with `{body, post, headers}` and answers 202 `{"id": <event id>}`.
  * Every hook is authenticated (bearer token and/or HMAC signature over the raw body), rate limited
  * per (hook, client address), and bounded in size; nothing is fired unless all checks pass.
+ * Requests that fail authentication draw on a bucket of their own per client address (429 once it
+ * is empty), so a caller with a bad token never uses up the legitimate caller's bucket.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HookConfig, HttpConfig } from "../config/index.js";
@@ -63,10 +65,11 @@ export function createHookHandler(
 ): RequestHandler {
   const hooks = config.hooks.map((h) => ({ hook: h, glob: compileTagGlob(h.path) }));
   const limiter = new RateLimiter(config.rate_limit.per_minute, config.rate_limit.burst, 10_000, deps.now);
+  const failedAuth = new RateLimiter(config.rate_limit.per_minute, config.rate_limit.burst, 10_000, deps.now);
   const log = deps.log ?? silentLogger;
   return async (req, res) => {
     try {
-      const event = await handle(req, res, { hooks, limiter, maxBody: config.max_body, sink: deps.sink });
+      const event = await handle(req, res, { hooks, limiter, failedAuth, maxBody: config.max_body, sink: deps.sink });
       log.info(
         { hook: event.hook, tag: event.tag, event_id: event.id, client: clientAddress(req) },
         "webhook fired",
@@ -92,6 +95,8 @@ export function createHookHandler(
 interface HandleCtx {
   readonly hooks: readonly { hook: HookConfig; glob: TagGlob }[];
   readonly limiter: RateLimiter;
+  /** Failed authentications, per client address (apart from the callers' buckets). */
+  readonly failedAuth: RateLimiter;
   readonly maxBody: number;
   readonly sink: EventSink;
 }
@@ -108,16 +113,27 @@ async function handle(
   const path = hookPath(req.url ?? "");
   const found = ctx.hooks.find((h) => h.glob.test(path));
   if (!found) throw new NetapiError(404, `no hook is configured for ${JSON.stringify(path)}`);
-  const rate = ctx.limiter.take(`${found.hook.path}\u0000${clientAddress(req)}`);
+  const client = clientAddress(req);
+  const body = await readBody(req, res, ctx.maxBody);
+  try {
+    authenticate(req, body, found.hook);
+  } catch (err) {
+    const failed = ctx.failedAuth.take(client);
+    if (!failed.ok)
+      throw new NetapiError(429, `too many failed authentications from this address; retry after ${failed.retryAfterS} s`, {
+        "retry-after": String(failed.retryAfterS),
+      });
+    throw err;
+  }
+  const rate = ctx.limiter.take(`${found.hook.path}\u0000${client}`);
   if (!rate.ok)
     throw new NetapiError(429, `too many requests to this hook; retry after ${rate.retryAfterS} s`, {
       "retry-after": String(rate.retryAfterS),
     });
-  const body = await readBody(req, res, ctx.maxBody);
-  authenticate(req, body, found.hook);
   const tag = HOOK_TAG_PREFIX + path;
+  const data = hookData(req, body, found.hook); // a malformed body is the caller's error (400), not the bus's
   try {
-    const event = await ctx.sink.emit(tag, hookData(req, body, found.hook));
+    const event = await ctx.sink.emit(tag, data);
     return { id: event.id, tag, hook: found.hook.path };
   } catch (err) {
     if (

@@ -4,7 +4,7 @@
  * `reactor test`; only the ports differ. Callers acknowledge the event after `handle` resolves.
  */
 import type { ServiceConfig, ReactorMapEntry } from "../config/index.js";
-import { BusError, errorMessage, silentLogger, type Logger, type ReactorEvent } from "../core/index.js";
+import { BusError, errorMessage, ReportWindow, silentLogger, type Logger, type ReactorEvent } from "../core/index.js";
 import { dispatchReaction, type DispatchPorts } from "./dispatch.js";
 import { deriveJid, type ReactionLedger } from "./ledger.js";
 import { MapIndex } from "./matcher.js";
@@ -41,7 +41,14 @@ export interface EngineCounters {
   duplicates: number;
   /** Events dropped by the per-source flood limit. */
   flooded: number;
+  /** Messages of the stream that were not valid events (terminated, reported as `reactor/bus/invalid`). */
+  invalid: number;
 }
+
+/** Tag of the summary of messages that could not be decoded as events. */
+export const BUS_INVALID_TAG = "reactor/bus/invalid";
+/** Tag of refused events (one by one up to 10 a second, then one summary a second). */
+export const SECURITY_REJECTED_TAG = "reactor/security/rejected";
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -50,6 +57,8 @@ export interface EngineDeps {
   readonly ports: DispatchPorts;
   /** Publishes an audit event (`reactor/...`) with a deterministic id. */
   audit(tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent): Promise<void>;
+  /** Publishes a summary event that has no single cause (`reactor/bus/invalid`, rejection summaries). */
+  report?(tag: string, data: Record<string, unknown>): Promise<void>;
   verify?: (event: ReactorEvent, raw?: RawMessage) => Verdict | Promise<Verdict>;
   mine?: MineLookup;
   log?: Logger;
@@ -83,8 +92,13 @@ export class ReactorEngine {
     depthExceeded: 0,
     duplicates: 0,
     flooded: 0,
+    invalid: 0,
   };
   private flood: FloodGate;
+  /** Refusals: the first 10 a second are reported one by one, the rest in one summary a second. */
+  private readonly rejections = new ReportWindow({ detailed: 10 });
+  /** Undecodable messages: summaries only. */
+  private readonly junk = new ReportWindow({ detailed: 0 });
   private current: EngineConfig;
   private readonly log: Logger;
 
@@ -112,6 +126,32 @@ export class ReactorEngine {
     return this.current.config;
   }
 
+  /** Counts a message of the stream that is not a valid event (already terminated by the bus). */
+  noteInvalid(kind: string, subject: string): void {
+    this.counters.invalid++;
+    // the subject's first two tokens say where junk arrives without echoing the sender's bytes at length
+    this.junk.note(kind, subject.split(".").slice(0, 3).join(".").slice(0, 80));
+  }
+
+  /**
+   * Publishes what was summed up since the last call: one `reactor/bus/invalid` and one
+   * `reactor/security/rejected` summary at most. The service calls it once a second.
+   */
+  async flushReports(): Promise<void> {
+    const report = this.deps.report;
+    const junk = this.junk.drain();
+    const rejected = this.rejections.drain();
+    if (!report) return;
+    if (junk) {
+      this.log.warn({ ...junk }, "messages that are not valid events were terminated");
+      await report(BUS_INVALID_TAG, { count: junk.count, by_kind: junk.by_kind, subjects: junk.by_source, first_at: junk.first_at, last_at: junk.last_at });
+    }
+    if (rejected) {
+      this.log.warn({ ...rejected }, "events rejected (summary)");
+      await report(SECURITY_REJECTED_TAG, { summary: true, ...rejected });
+    }
+  }
+
   /** Handles one event completely. Throws only when the bus failed (the caller redelivers). */
   async handle(event: ReactorEvent, raw?: RawMessage): Promise<void> {
     const { config, index } = this.current;
@@ -134,13 +174,15 @@ export class ReactorEngine {
     const verdict: Verdict = this.deps.verify ? await this.deps.verify(event, raw) : { ok: true };
     if (!verdict.ok) {
       this.counters.rejected++;
+      // Rate-limited: a flood of refused events costs at most 10 reports and one summary a second.
+      if (!this.rejections.note(verdict.kind ?? "rejected", event.source.slice(0, 80))) return;
       this.log.warn(
         { event_id: event.id, tag: event.tag, source: event.source, reason: verdict.reason },
         "event rejected",
       );
       // Reported even for reactor/ tags: a forged engine event is exactly what this must show.
       await this.deps.audit(
-        "reactor/security/rejected",
+        SECURITY_REJECTED_TAG,
         {
           event_id: event.id,
           tag: event.tag,

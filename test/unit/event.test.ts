@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { createEvent, EventTooLargeError, InvalidEventError } from "../../src/core/index.js";
+import { checkJsonDepth, createEvent, EventTooLargeError, InvalidEventError, ReportWindow } from "../../src/core/index.js";
 import { decodeEvent, encodeEvent, kvKey, kvKeyParts } from "../../src/bus/index.js";
 
 describe("event model", () => {
@@ -13,7 +13,7 @@ describe("event model", () => {
   });
 
   it("rejects data that is not an object", () => {
-    assert.throws(() => createEvent({ tag: "t", data: [1] }), new InvalidEventError("data must be a JSON object, got an array"));
+    assert.throws(() => createEvent({ tag: "t", data: [1] }), new InvalidEventError("data must be a JSON object, got an array", { kind: "not-object" }));
     assert.throws(() => createEvent({ tag: "t", data: "x" }), /data must be a JSON object, got a string/);
     assert.throws(() => createEvent({ tag: "t", data: null }), /got null/);
   });
@@ -23,6 +23,28 @@ describe("event model", () => {
     const root = deep;
     for (let i = 0; i < 100; i++) deep = deep["x"] = {};
     assert.throws(() => createEvent({ tag: "t", data: root }), /nested deeper than 64 levels/);
+  });
+
+  it("refuses too-deep JSON text before parsing it, counting only brackets outside strings", () => {
+    const ok = "[".repeat(63) + "{}" + "]".repeat(63);
+    checkJsonDepth(ok);
+    assert.throws(() => checkJsonDepth("[".repeat(65) + "]".repeat(65)), (e: unknown) => e instanceof InvalidEventError && e.kind === "too-deep");
+    // brackets inside strings (and escaped quotes) are not nesting
+    checkJsonDepth(JSON.stringify({ s: "[".repeat(1000), t: '\\"[[[[' }));
+    const big = "[".repeat(1 << 20);
+    assert.throws(() => checkJsonDepth(big), /nested deeper than 64 levels/);
+  });
+});
+
+describe("report window", () => {
+  it("reports the first occurrences of a window one by one and sums up the rest by kind and source", () => {
+    let t = 0;
+    const w = new ReportWindow({ detailed: 2, windowMs: 1000, maxSources: 2, now: () => t });
+    assert.deepEqual([w.note("a", "s1"), w.note("a", "s1"), w.note("a", "s1"), w.note("b", "s2"), w.note("b", "s3")], [true, true, false, false, false]);
+    assert.deepEqual(w.drain(), { count: 3, by_kind: { a: 1, b: 2 }, by_source: { s1: 1, s2: 1, other: 1 }, first_at: new Date(0).toISOString(), last_at: new Date(0).toISOString() });
+    assert.equal(w.drain(), undefined);
+    t = 1000;
+    assert.equal(w.note("a"), true, "a new window reports one by one again");
   });
 });
 

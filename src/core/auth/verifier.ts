@@ -29,7 +29,10 @@ export interface EventVerifierOptions {
   readonly trusted?: readonly string[];
   /** Event ids remembered for replay detection. Default 100,000. */
   readonly replayCapacity?: number;
-  /** Events stamped longer ago are refused (ms). Default 24 h (covers agents' offline buffers). */
+  /**
+   * Events stamped longer ago are refused (ms). Default 7 days, the EVENTS stream's default max age;
+   * the service passes its `stream.max_age` (ids are remembered that long, see docs/security.md).
+   */
   readonly maxAgeMs?: number;
   /** Events stamped further in the future are refused (ms). Default 5 min. */
   readonly maxSkewMs?: number;
@@ -53,7 +56,7 @@ const fail = (kind: VerifyFailure, reason: string): Verdict => ({ ok: false, kin
 export function createEventVerifier(opts: EventVerifierOptions): EventVerifier {
   let trusted = [...(opts.trusted ?? [])];
   const replay = new ReplayGuard(opts.replayCapacity ?? 100_000);
-  const maxAge = opts.maxAgeMs ?? 24 * 3600_000;
+  const maxAge = opts.maxAgeMs ?? 7 * 24 * 3600_000;
   const maxSkew = opts.maxSkewMs ?? 5 * 60_000;
   const now = opts.now ?? Date.now;
 

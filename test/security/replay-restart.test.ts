@@ -1,0 +1,79 @@
+/**
+ * Attack: capture a signed event off the bus, restart `reactor serve` (its in-memory replay window
+ * is gone), and publish the captured message again once the stream's de-duplication window has
+ * passed (the fixture's is 1 s). The copy must be refused as a replay and cause no reaction. The
+ * same capture with a new Nats-Msg-Id (the event id) no longer verifies.
+ */
+import { strict as assert } from "node:assert";
+import { after, before, describe, it } from "node:test";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { createEventPublisher, watchEvents, type Connection, type EventStream } from "../../src/bus/index.js";
+import { signEvent } from "../../src/core/auth/index.js";
+import { createEvent, type ReactorEvent } from "../../src/core/index.js";
+import { loadServiceKey } from "../../src/keys/index.js";
+import { waitFor } from "../helpers/wait.js";
+import { STACKS, type AttackStack } from "./stacks.js";
+
+for (const [name, start] of STACKS) {
+  describe(`replay after a service restart: ${name}`, () => {
+    let stack: AttackStack;
+    let obs: Connection;
+    let watch: EventStream;
+    const seen: ReactorEvent[] = [];
+    before(async () => {
+      stack = await start("security");
+      obs = await stack.observer();
+      watch = await watchEvents(obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
+      void (async () => {
+        for await (const d of watch) seen.push(d.event);
+      })();
+    });
+    after(async () => {
+      await watch?.stop();
+      await stack?.stop();
+    });
+
+    it("a captured signed event published again after a restart is refused and causes no reaction", async () => {
+      const key = await loadServiceKey(stack.serviceKeyFile);
+      const pub = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const event = createEvent({ tag: "attack/echo", data: { host: stack.agentId, text: "replay-me" } });
+      const { seq } = await pub.publish(event);
+      const returns = () => seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "replay-me");
+      await waitFor(() => returns().length === 1, { what: "the original event's reaction", timeoutMs: 30_000 });
+      // what an eavesdropper holds: the stored message, byte for byte
+      const captured = await obs.jsm.streams.getMessage("EVENTS", { seq });
+      assert.ok(captured);
+      await stack.restartService();
+      const bad = await stack.attacker();
+      const copy = (msgId?: string) => {
+        const h = natsHeaders();
+        for (const [k, v] of captured.header) h.set(k, msgId && k === "Nats-Msg-Id" ? msgId : v[0]!);
+        return bad.js.publish(captured.subject, captured.data, { headers: h });
+      };
+      // until the server's de-dup window (1 s in the fixture) has passed, the copy is dropped by JetStream
+      await waitFor(async () => !(await copy()).duplicate, { what: "the copy to be stored", timeoutMs: 20_000, intervalMs: 200 });
+      const rej = await waitFor(() => seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === event.id), {
+        what: () => `the copy's rejection (service: ${stack.serviceLog().slice(-600)})`,
+        timeoutMs: 30_000,
+      });
+      assert.equal(rej.data["kind"], "replay");
+      const other = crypto.randomUUID();
+      await copy(other);
+      const rej2 = await waitFor(() => seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === other), { what: "the re-labelled copy's rejection", timeoutMs: 30_000 });
+      assert.notEqual(rej2.data["kind"], "replay", "a new id breaks the signature");
+      await waitFor(
+        async () => {
+          const i = await obs.jsm.consumers.info("EVENTS", "reactor");
+          return i.num_ack_pending === 0 && i.num_pending === 0;
+        },
+        { what: "the consumer to drain" },
+      );
+      // a reaction would be a second job return; one more signed event goes through the same agent after the copies
+      const after = createEvent({ tag: "attack/echo", data: { host: stack.agentId, text: "after-replay" } });
+      await pub.publish(after);
+      await waitFor(() => seen.some((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "after-replay"), { what: "the later event's reaction", timeoutMs: 30_000 });
+      assert.equal(returns().length, 1, "the captured event caused no second reaction");
+      assert.equal(seen.filter((e) => e.tag === `reactor/event/${event.id}/matched`).length, 1, "the copy was not matched again");
+    });
+  });
+}
