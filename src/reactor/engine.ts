@@ -41,6 +41,8 @@ export interface EngineCounters {
   duplicates: number;
   /** Events dropped by the per-source flood limit. */
   flooded: number;
+  /** Reactions refused because event data widened their target. */
+  widened: number;
 }
 
 /** What the engine needs. */
@@ -83,6 +85,7 @@ export class ReactorEngine {
     depthExceeded: 0,
     duplicates: 0,
     flooded: 0,
+    widened: 0,
   };
   private flood: FloodGate;
   private current: EngineConfig;
@@ -194,6 +197,17 @@ export class ReactorEngine {
     if (rendered.errors.length > 0) {
       this.counters.renderErrors += rendered.errors.length;
       await audit("error", { errors: rendered.errors });
+    }
+    if (rendered.widened.length > 0) {
+      this.counters.widened += rendered.widened.length;
+      this.log.warn({ event_id: event.id, tag: event.tag, source: event.source, refused: rendered.widened.map((w) => w.message) }, "event data widened a target: reactions refused");
+      // Reported even for reactor/ tags; once per event (the flood gate bounds events per source).
+      await this.deps.audit(
+        "reactor/security/target-widening",
+        { event_id: event.id, tag: event.tag, source: event.source, refused: rendered.widened },
+        `${event.id}/target-widening`,
+        event,
+      );
     }
     // Audit events are published concurrently with the dispatch and awaited before handle() returns
     // (so before the ack): recorded, without a round trip each on the event's critical path.
