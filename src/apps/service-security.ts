@@ -38,6 +38,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     policy: config.keys,
     serviceKey,
     adminKeys: config.keys.admin_keys,
+    limits: config.keys,
     emit: (tag, data) => publisher().publish(createEvent({ tag, data, source: "reactor" })),
     onDelete: async (id) => {
       await minions.purge(kvKey(id)).catch((err: unknown) => log.warn({ id, err: errorMessage(err) }, "minion record not purged"));
@@ -71,7 +72,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
       ? {
           verify: (event: ReactorEvent, raw?: RawMessage): Verdict => {
             const v = verifier.verify(event, raw?.subject, raw?.payload, raw?.seq);
-            return v.ok ? { ok: true, trusted: v.trusted } : { ok: false, kind: v.kind, reason: v.reason };
+            return v.ok ? { ok: true, trusted: v.trusted, ...(v.key !== undefined ? { key: v.key } : {}) } : { ok: false, kind: v.kind, reason: v.reason };
           },
         }
       : {}),

@@ -14,3 +14,5 @@ export type { AcceptedKeyCache } from "./cache.js";
 export { startEventVerifier } from "./verifier.js";
 export type { ServiceVerifier } from "./verifier.js";
 export { callKeyCommand } from "./client.js";
+export { HandshakeGate, DEFAULT_HANDSHAKE_LIMITS, idPrefix } from "./handshake-limit.js";
+export type { HandshakeLimits, FloodReport } from "./handshake-limit.js";

@@ -17,6 +17,7 @@ export type Verdict =
   | {
       readonly ok: true;
       /** Signed by a trusted key (service, admin): not flood-limited. */ readonly trusted?: boolean;
+      /** The agent key that verified it: ids sharing one key share one flood bucket too. */ readonly key?: string;
     }
   | { readonly ok: false; readonly reason: string; readonly kind?: string };
 
@@ -157,7 +158,9 @@ export class ReactorEngine {
       return;
     }
     if (!verdict.trusted) {
-      const gate = this.flood.take(event.source);
+      // Per id, and per signing key: ten ids registered with one key share one bucket.
+      const byId = this.flood.take(event.source);
+      const gate = byId.ok && verdict.key !== undefined ? this.flood.take(`key:${verdict.key}`) : byId;
       if (!gate.ok) {
         this.counters.flooded++;
         if (gate.report !== undefined) {
@@ -172,6 +175,9 @@ export class ReactorEngine {
               dropped: gate.report,
               rate: config.limits.per_source_rate,
               burst: config.limits.per_source_burst,
+              // "key": the key's bucket, shared by every id accepted with that key, was empty
+              limited_by: byId.ok ? "key" : "id",
+              ...(byId.ok && verdict.key !== undefined ? { key: verdict.key } : {}),
               last_event_id: event.id,
             },
             `${event.id}/flood`,
