@@ -4,25 +4,10 @@
  */
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
-import { createUser } from "@nats-io/nkeys";
-import { authProofBytes, signerFromSeed, toBase64Url } from "../../src/core/auth/index.js";
 import type { Connection } from "../../src/bus/index.js";
 import { KeyCommandError } from "../../src/core/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { STACKS, type AttackStack } from "./stack.js";
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-/** One full handshake (hello + prove) with a fresh key, as any NATS client can do it. */
-export async function handshake(conn: Connection, id: string): Promise<Record<string, unknown>> {
-  const s = signerFromSeed(createUser().getSeed());
-  const ask = async (body: object) => JSON.parse(dec.decode((await conn.nc.request("reactor.auth", enc.encode(JSON.stringify(body)), { timeout: 5000 })).data)) as Record<string, unknown>;
-  const hello = await ask({ op: "hello", id, pub: s.publicKey });
-  if (hello["ok"] !== true) return hello;
-  const nonce = hello["nonce"] as string;
-  return ask({ op: "prove", id, pub: s.publicKey, nonce, sig: toBase64Url(s.sign(authProofBytes(id, s.publicKey, nonce))) });
-}
+import { handshake, STACKS, type AttackStack } from "./stack.js";
 
 const ATTACK_IDS = ["web*", "web,*", "*", "web1 or db*", "G@os:Debian", "L@web1,db1", "web?", "web[12]", "a/b", "-rf"];
 

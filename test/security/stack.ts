@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { openConnection, watchEvents, type Connection } from "../../src/bus/index.js";
 import { loadOrCreateIdentity } from "../../src/agent/index.js";
-import { signEvent, type Signer } from "../../src/core/auth/index.js";
+import { createUser } from "@nats-io/nkeys";
+import { authProofBytes, signEvent, signerFromSeed, toBase64Url, type Signer } from "../../src/core/auth/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
 import { callKeyCommand, loadServiceKey, type KeyCallResult } from "../../src/keys/index.js";
 import { natsForTests } from "../helpers/nats-server.js";
@@ -126,4 +127,16 @@ export async function waitAccepted(stack: AttackStack, id: string, agent?: Proc)
     what: `agent ${id} accepted and started (agent: ${agent?.err().slice(-800) ?? ""}; service: ${stack.serviceLog().slice(-800)})`,
     timeoutMs: 60_000,
   });
+}
+
+const authEnc = new TextEncoder();
+const authDec = new TextDecoder();
+
+/** One full handshake (hello + prove), with a fresh key unless one is given, as any NATS client can do it. */
+export async function handshake(conn: Connection, id: string, s: Signer = signerFromSeed(createUser().getSeed())): Promise<Record<string, unknown>> {
+  const ask = async (body: object) => JSON.parse(authDec.decode((await conn.nc.request("reactor.auth", authEnc.encode(JSON.stringify(body)), { timeout: 5000 })).data)) as Record<string, unknown>;
+  const hello = await ask({ op: "hello", id, pub: s.publicKey });
+  if (hello["ok"] !== true) return hello;
+  const nonce = hello["nonce"] as string;
+  return ask({ op: "prove", id, pub: s.publicKey, nonce, sig: toBase64Url(s.sign(authProofBytes(id, s.publicKey, nonce))) });
 }
