@@ -55,6 +55,13 @@ export function createAuthHandler(o: AuthHandlerOptions): AuthHandler {
   const locks = new Map<string, Promise<unknown>>();
   const sign = (b: Uint8Array) => toBase64Url(o.serviceKey.sign(b));
   const gate = new HandshakeGate(o.limits ?? DEFAULT_HANDSHAKE_LIMITS, () => now().getTime());
+  let newIds: Promise<unknown> = Promise.resolve();
+  /** New ids are decided one at a time (within this process), so the pending cap holds under concurrent handshakes. */
+  const oneNewIdAtATime = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = newIds.then(f, f);
+    newIds = run.catch(() => undefined);
+    return run;
+  };
 
   /** Refuses a new id over a limit: counted, reported (rate-limited) as reactor/security/key-flood. */
   const refuseNew = async (r: AuthProve, kind: "rate" | "prefix-rate" | "max-pending", message: string): Promise<ProtocolError> => {
@@ -91,16 +98,21 @@ export function createAuthHandler(o: AuthHandlerOptions): AuthHandler {
       o.log.warn({ id: r.id, pub: r.pub }, "auth proof of possession failed");
       return refuse("proof of possession failed");
     }
-    const { slots, records } = await readSlots(o.store, r.id);
+    const known = await readSlots(o.store, r.id);
+    if (Object.keys(known.records).length > 0) return decide(r, known);
+    // A new id: the only kind that grows the bucket. Known ids (a fleet restarting) are never limited.
+    const over = gate.admit(r.id);
+    if (over) return refuseNew(r, over.kind, over.message);
+    return oneNewIdAtATime(() => decide(r, undefined));
+  };
+
+  /** Salt's decision and its writes; `known` is the id's stored keys, or undefined for a new id (re-read, capped). */
+  const decide = async (r: AuthProve, known: Awaited<ReturnType<typeof readSlots>> | undefined): Promise<AuthOutcome | ProtocolError> => {
+    const { slots, records } = known ?? (await readSlots(o.store, r.id));
     const d = decideAuth(slots, r.pub, { reject: o.policy.autoRejects(r.id), sign: o.policy.autoSigns(r.id, r.grains) });
-    if (Object.keys(records).length === 0) {
-      // A new id: the only kind that grows the bucket. Known ids (a fleet restarting) are never limited.
-      const over = gate.admit(r.id);
-      if (over) return refuseNew(r, over.kind, over.message);
-      const cap = gate.limits.max_pending;
-      if (d.act === "pend" && cap > 0 && (await o.store.keys("pending.>")).length >= cap) {
-        return refuseNew(r, "max-pending", `too many pending keys (keys.max_pending ${cap}); accept or delete some, or try again later`);
-      }
+    const cap = gate.limits.max_pending;
+    if (known === undefined && Object.keys(records).length === 0 && d.act === "pend" && cap > 0 && (await o.store.keys("pending.>")).length >= cap) {
+      return refuseNew(r, "max-pending", `too many pending keys (keys.max_pending ${cap}); accept or delete some, or try again later`);
     }
     const stamp = now().toISOString();
     for (const w of d.writes) {
