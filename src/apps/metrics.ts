@@ -87,7 +87,7 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
   });
   new Counter({
     name: "reactor_dropped_total",
-    help: "Events or reactions dropped, by reason (throttled, depth_exceeded, flood).",
+    help: "Events or reactions dropped, by reason (throttled, depth_exceeded, flood, target_widening).",
     labelNames: ["reason"] as const,
     registers: [registry],
     collect() {
@@ -95,6 +95,7 @@ export function createServiceMetrics(deps: ServiceMetricsDeps): ServiceMetrics {
       this.inc({ reason: "throttled" }, read("throttled"));
       this.inc({ reason: "depth_exceeded" }, read("depthExceeded"));
       this.inc({ reason: "flood" }, read("flooded"));
+      this.inc({ reason: "target_widening" }, read("widened"));
     },
   });
   if (deps.lag) lagGauges(registry, deps.lag, deps.lagTimeoutMs ?? 2000);

@@ -38,6 +38,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     policy: config.keys,
     serviceKey,
     adminKeys: config.keys.admin_keys,
+    limits: config.keys,
     emit: (tag, data) => publisher().publish(createEvent({ tag, data, source: "reactor" })),
     onDelete: async (id) => {
       await minions.purge(kvKey(id)).catch((err: unknown) => log.warn({ id, err: errorMessage(err) }, "minion record not purged"));
@@ -77,7 +78,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
             if (!(await replay.firstSeen(event.id, raw?.seq ?? -1))) {
               return { ok: false, kind: "replay", reason: `event id ${event.id} was accepted before (replay)` };
             }
-            return { ok: true, trusted: v.trusted };
+            return { ok: true, trusted: v.trusted, ...(v.key !== undefined ? { key: v.key } : {}) };
           },
         }
       : {}),

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
 import { parseYaml, type FieldPath, type YamlSource } from "./yaml.js";
-import { isMap } from "../core/index.js";
+import { AGENT_ID_RULE, agentIdViolation, isAgentId, isMap } from "../core/index.js";
 
 /** Default state directory of an agent. */
 export const DEFAULT_AGENT_STATE_DIR = "/var/lib/nats-reactor/agent";
@@ -103,7 +103,6 @@ const KNOWN = [
   "haproxy",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
-const ID_RE = /^[^\s/*>\p{Cc}]{1,255}$/u;
 
 /** Reads and compiles an agent file. Without an `id`, looks up the host's FQDN. */
 export async function loadAgentConfig(
@@ -152,7 +151,7 @@ export function compileAgentConfig(
   const base = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
   const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
   const ov = opts.overrides ?? {};
-  const id = ov.id ?? c.id(raw["id"], opts.hostname ?? hostname());
+  const id = c.id(ov.id ?? raw["id"], opts.hostname ?? hostname());
   const modulesDir = c.optString(raw["modules_dir"], ["modules_dir"]);
   const config: AgentConfig = {
     file: file.startsWith("<") ? file : resolve(file),
@@ -202,9 +201,12 @@ class Checker {
   }
 
   id(v: unknown, fallback: string): string {
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== "string" || !ID_RE.test(v)) {
-      this.fail(["id"], "must be a non-empty string without whitespace, '/', '*' or '>'");
+    if (v === undefined || v === null) {
+      if (agentIdViolation(fallback) !== undefined) this.fail(["id"], `is not set and the host name ${JSON.stringify(fallback)} is not an agent id (${AGENT_ID_RULE}): set id`);
+      return fallback;
+    }
+    if (!isAgentId(v)) {
+      this.fail(["id"], `must be made of ${AGENT_ID_RULE} (the agent id rule)`);
       return fallback;
     }
     return v;

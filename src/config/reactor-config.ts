@@ -76,6 +76,16 @@ export interface ServiceConfig {
     readonly service_key: string;
     /** Public keys (operators' CLI keys) trusted like the service key. Default []. */
     readonly admin_keys: readonly string[];
+    /** Most pending keys; a new id that would pend beyond it is refused (and retries). 0 = no cap. Default 500. */
+    readonly max_pending: number;
+    /** New ids per second in the handshake, all together (known ids are never limited). 0 = no limit. Default 10. */
+    readonly new_id_rate: number;
+    /** Burst allowance of new_id_rate. Default 200. */
+    readonly new_id_burst: number;
+    /** New ids per second of one claimed id prefix (`web12.example.com` -> `web`). 0 = no limit. Default 5. */
+    readonly new_id_prefix_rate: number;
+    /** Burst allowance of new_id_prefix_rate. Default 100. */
+    readonly new_id_prefix_burst: number;
     /**
      * Act only on events signed by an accepted agent within its own namespace, or by a trusted key.
      * Default true. `false` turns authenticity off (a closed lab; never in production).
@@ -229,7 +239,7 @@ function consumer(raw: unknown, c: FieldChecker): ServiceConfig["consumer"] {
 }
 
 function keys(raw: unknown, c: FieldChecker, rel: (p: string) => string): ServiceConfig["keys"] {
-  const k = c.section(raw, ["keys"], ["auto_accept", "autosign", "autoreject", "autosign_grains", "service_key", "admin_keys", "verify_events"]);
+  const k = c.section(raw, ["keys"], ["auto_accept", "autosign", "autoreject", "autosign_grains", "service_key", "admin_keys", "verify_events", "max_pending", "new_id_rate", "new_id_burst", "new_id_prefix_rate", "new_id_prefix_burst"]);
   const grains: Record<string, readonly string[]> = {};
   const g = c.section(k["autosign_grains"], ["keys", "autosign_grains"], Object.keys(isMap(k["autosign_grains"]) ? k["autosign_grains"] : {}));
   for (const [name, values] of Object.entries(g)) {
@@ -243,6 +253,11 @@ function keys(raw: unknown, c: FieldChecker, rel: (p: string) => string): Servic
     service_key: rel(c.optStr(k["service_key"], ["keys", "service_key"]) ?? "/var/lib/nats-reactor/service/service.nk"),
     admin_keys: c.strList(k["admin_keys"], ["keys", "admin_keys"]),
     verify_events: c.bool(k["verify_events"], ["keys", "verify_events"], true),
+    max_pending: c.int(k["max_pending"], ["keys", "max_pending"], 500, 0),
+    new_id_rate: c.int(k["new_id_rate"], ["keys", "new_id_rate"], 10, 0),
+    new_id_burst: c.int(k["new_id_burst"], ["keys", "new_id_burst"], 200, 1),
+    new_id_prefix_rate: c.int(k["new_id_prefix_rate"], ["keys", "new_id_prefix_rate"], 5, 0),
+    new_id_prefix_burst: c.int(k["new_id_prefix_burst"], ["keys", "new_id_prefix_burst"], 100, 1),
   };
 }
 

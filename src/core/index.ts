@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./tag.js";
+export * from "./agent-id.js";
 export * from "./event.js";
 export * from "./ports.js";
 export * from "./reaction.js";

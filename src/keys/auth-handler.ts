@@ -25,6 +25,7 @@ import { errorMessage, type Logger } from "../core/index.js";
 import { keyKey, readSlots, type KeyStore } from "./store.js";
 import type { ServiceKey } from "./service-key.js";
 import type { EmitFn } from "./wheel.js";
+import { DEFAULT_HANDSHAKE_LIMITS, HandshakeGate, type HandshakeLimits } from "./handshake-limit.js";
 
 /** What the handler needs. */
 export interface AuthHandlerOptions {
@@ -37,6 +38,8 @@ export interface AuthHandlerOptions {
   readonly retryS?: number;
   /** Lifetime of a nonce, ms. Default 60 s. */
   readonly nonceTtlMs?: number;
+  /** Limits on new ids (pending cap, rates). Default DEFAULT_HANDSHAKE_LIMITS. */
+  readonly limits?: HandshakeLimits;
   readonly now?: () => Date;
 }
 
@@ -51,6 +54,26 @@ export function createAuthHandler(o: AuthHandlerOptions): AuthHandler {
   const ttl = o.nonceTtlMs ?? 60_000;
   const locks = new Map<string, Promise<unknown>>();
   const sign = (b: Uint8Array) => toBase64Url(o.serviceKey.sign(b));
+  const gate = new HandshakeGate(o.limits ?? DEFAULT_HANDSHAKE_LIMITS, () => now().getTime());
+  let newIds: Promise<unknown> = Promise.resolve();
+  /** New ids are decided one at a time (within this process), so the pending cap holds under concurrent handshakes. */
+  const oneNewIdAtATime = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = newIds.then(f, f);
+    newIds = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Refuses a new id over a limit: counted, reported (rate-limited) as reactor/security/key-flood. */
+  const refuseNew = async (r: AuthProve, kind: "rate" | "prefix-rate" | "max-pending", message: string): Promise<ProtocolError> => {
+    const report = gate.refuse(kind, r.id);
+    if (report) {
+      o.log.warn({ ...report }, "handshake flood: new ids refused");
+      await o.emit("reactor/security/key-flood", { ...report, limits: { ...gate.limits } }).catch((err: unknown) => {
+        o.log.error({ err: errorMessage(err) }, "cannot publish reactor/security/key-flood");
+      });
+    }
+    return refuse(message);
+  };
 
   const hello = (r: AuthHello): AuthChallenge => {
     const exp = String(now().getTime() + ttl);
@@ -75,8 +98,22 @@ export function createAuthHandler(o: AuthHandlerOptions): AuthHandler {
       o.log.warn({ id: r.id, pub: r.pub }, "auth proof of possession failed");
       return refuse("proof of possession failed");
     }
-    const { slots, records } = await readSlots(o.store, r.id);
+    const known = await readSlots(o.store, r.id);
+    if (Object.keys(known.records).length > 0) return decide(r, known);
+    // A new id: the only kind that grows the bucket. Known ids (a fleet restarting) are never limited.
+    const over = gate.admit(r.id);
+    if (over) return refuseNew(r, over.kind, over.message);
+    return oneNewIdAtATime(() => decide(r, undefined));
+  };
+
+  /** Salt's decision and its writes; `known` is the id's stored keys, or undefined for a new id (re-read, capped). */
+  const decide = async (r: AuthProve, known: Awaited<ReturnType<typeof readSlots>> | undefined): Promise<AuthOutcome | ProtocolError> => {
+    const { slots, records } = known ?? (await readSlots(o.store, r.id));
     const d = decideAuth(slots, r.pub, { reject: o.policy.autoRejects(r.id), sign: o.policy.autoSigns(r.id, r.grains) });
+    const cap = gate.limits.max_pending;
+    if (known === undefined && Object.keys(records).length === 0 && d.act === "pend" && cap > 0 && (await o.store.keys("pending.>")).length >= cap) {
+      return refuseNew(r, "max-pending", `too many pending keys (keys.max_pending ${cap}); accept or delete some, or try again later`);
+    }
     const stamp = now().toISOString();
     for (const w of d.writes) {
       if (w.op === "delete") await o.store.delete(keyKey(w.state, r.id));

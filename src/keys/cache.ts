@@ -3,7 +3,7 @@
  * event verifier. Each id keeps the revision it was last changed at, so a snapshot read racing a
  * watch update never resurrects a deleted key.
  */
-import { silentLogger, errorMessage, type Logger } from "../core/index.js";
+import { silentLogger, errorMessage, isAgentId, type Logger } from "../core/index.js";
 import type { AcceptedKeys } from "../core/auth/index.js";
 import { parseKeyKey, type KeyStore } from "./store.js";
 
@@ -20,6 +20,11 @@ export async function watchAcceptedKeys(store: KeyStore, log: Logger = silentLog
   const apply = (kvKey: string, pub: string | undefined, rev: number) => {
     const k = parseKeyKey(kvKey);
     if (!k || k.state !== "accepted") return;
+    if (!isAgentId(k.id)) {
+      // Accepted before the id rule existed (or written past the service): never trusted.
+      log.warn({ id: k.id }, "accepted key ignored: the id breaks the agent id rule (delete it with reactor key delete)");
+      return;
+    }
     const cur = keys.get(k.id);
     if (!cur || cur.rev < rev) keys.set(k.id, { pub, rev });
   };

@@ -16,3 +16,5 @@ export { openReplayStore, REPLAY_BUCKET } from "./replay-store.js";
 export type { ReplayStore } from "./replay-store.js";
 export type { ServiceVerifier } from "./verifier.js";
 export { callKeyCommand } from "./client.js";
+export { HandshakeGate, DEFAULT_HANDSHAKE_LIMITS, idPrefix } from "./handshake-limit.js";
+export type { HandshakeLimits, FloodReport } from "./handshake-limit.js";

@@ -25,6 +25,7 @@ import { createAuthHandler } from "./auth-handler.js";
 import type { ServiceKey } from "./service-key.js";
 import type { KeyStore } from "./store.js";
 import { createKeyWheel, type EmitFn, type KeyWheel } from "./wheel.js";
+import type { HandshakeLimits } from "./handshake-limit.js";
 
 /** What the key service needs. */
 export interface KeyServiceOptions {
@@ -41,6 +42,8 @@ export interface KeyServiceOptions {
   readonly adminKeys?: readonly string[];
   /** Seconds a pending agent waits between attempts. Default 10. */
   readonly retryS?: number;
+  /** Limits on new ids in the handshake (`keys.max_pending`, `keys.new_id_*`). Default DEFAULT_HANDSHAKE_LIMITS. */
+  readonly limits?: HandshakeLimits;
   /** Accepted clock difference of key commands, ms. Default 5 min. */
   readonly commandSkewMs?: number;
   readonly log?: Logger;
@@ -63,7 +66,7 @@ export async function startKeyService(o: KeyServiceOptions): Promise<KeyService>
   const log = (o.log ?? silentLogger).child({ component: "keys" });
   const now = o.now ?? (() => new Date());
   const wheel = createKeyWheel({ store: o.store, emit: o.emit, ...(o.onDelete ? { onDelete: o.onDelete } : {}), now });
-  const auth = createAuthHandler({ store: o.store, policy: compileKeyPolicy(o.policy), serviceKey: o.serviceKey, emit: o.emit, log, now, ...(o.retryS !== undefined ? { retryS: o.retryS } : {}) });
+  const auth = createAuthHandler({ store: o.store, policy: compileKeyPolicy(o.policy), serviceKey: o.serviceKey, emit: o.emit, log, now, ...(o.retryS !== undefined ? { retryS: o.retryS } : {}), ...(o.limits ? { limits: o.limits } : {}) });
   const trusted = [o.serviceKey.publicKey, ...(o.adminKeys ?? [])];
   const seen = new ReplayGuard(10_000);
   const skew = o.commandSkewMs ?? 5 * 60_000;

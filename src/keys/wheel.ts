@@ -5,6 +5,7 @@
  */
 import { compileTagGlob } from "../core/glob/index.js";
 import { KeyCommandError } from "../core/errors.js";
+import { agentGlobViolation } from "../core/agent-id.js";
 import { KEY_STATES, fingerprint, type KeyState } from "../core/auth/index.js";
 import { keyKey, listRecords, type KeyRecord, type KeyStore } from "./store.js";
 
@@ -59,6 +60,10 @@ function matcher(fun: string, match: unknown): (id: string) => boolean {
   const items = Array.isArray(match) ? match : typeof match === "string" ? (match.includes(",") ? match.split(",") : [match]) : undefined;
   if (!items || items.length === 0 || items.some((m) => typeof m !== "string")) {
     throw new KeyCommandError(fun, "match must be a glob, a comma-separated list of globs, or a list of them");
+  }
+  for (const m of items as string[]) {
+    const bad = agentGlobViolation(m);
+    if (bad) throw new KeyCommandError(fun, bad);
   }
   const globs = (items as string[]).map((m) => compileTagGlob(m, "fnmatch"));
   return (id) => globs.some((g) => g.test(id));

@@ -17,6 +17,7 @@ export type Verdict =
   | {
       readonly ok: true;
       /** Signed by a trusted key (service, admin): not flood-limited. */ readonly trusted?: boolean;
+      /** The agent key that verified it: ids sharing one key share one flood bucket too. */ readonly key?: string;
     }
   | { readonly ok: false; readonly reason: string; readonly kind?: string };
 
@@ -43,6 +44,8 @@ export interface EngineCounters {
   flooded: number;
   /** Messages of the stream that were not valid events (terminated, reported as `reactor/bus/invalid`). */
   invalid: number;
+  /** Reactions refused because event data widened their target. */
+  widened: number;
 }
 
 /** Tag of the summary of messages that could not be decoded as events. */
@@ -93,6 +96,7 @@ export class ReactorEngine {
     duplicates: 0,
     flooded: 0,
     invalid: 0,
+    widened: 0,
   };
   private flood: FloodGate;
   /** Refusals: the first 10 a second are reported one by one, the rest in one summary a second. */
@@ -196,7 +200,9 @@ export class ReactorEngine {
       return;
     }
     if (!verdict.trusted) {
-      const gate = this.flood.take(event.source);
+      // Per id, and per signing key: ten ids registered with one key share one bucket.
+      const byId = this.flood.take(event.source);
+      const gate = byId.ok && verdict.key !== undefined ? this.flood.take(`key:${verdict.key}`) : byId;
       if (!gate.ok) {
         this.counters.flooded++;
         if (gate.report !== undefined) {
@@ -211,6 +217,9 @@ export class ReactorEngine {
               dropped: gate.report,
               rate: config.limits.per_source_rate,
               burst: config.limits.per_source_burst,
+              // "key": the key's bucket, shared by every id accepted with that key, was empty
+              limited_by: byId.ok ? "key" : "id",
+              ...(byId.ok && verdict.key !== undefined ? { key: verdict.key } : {}),
               last_event_id: event.id,
             },
             `${event.id}/flood`,
@@ -236,6 +245,17 @@ export class ReactorEngine {
     if (rendered.errors.length > 0) {
       this.counters.renderErrors += rendered.errors.length;
       await audit("error", { errors: rendered.errors });
+    }
+    if (rendered.widened.length > 0) {
+      this.counters.widened += rendered.widened.length;
+      this.log.warn({ event_id: event.id, tag: event.tag, source: event.source, refused: rendered.widened.map((w) => w.message) }, "event data widened a target: reactions refused");
+      // Reported even for reactor/ tags; once per event (the flood gate bounds events per source).
+      await this.deps.audit(
+        "reactor/security/target-widening",
+        { event_id: event.id, tag: event.tag, source: event.source, refused: rendered.widened },
+        `${event.id}/target-widening`,
+        event,
+      );
     }
     // Audit events are published concurrently with the dispatch and awaited before handle() returns
     // (so before the ack): recorded, without a round trip each on the event's critical path.

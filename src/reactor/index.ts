@@ -16,3 +16,4 @@ export type { LedgerRecord } from "./ledger.js";
 export { Throttler } from "./throttle.js";
 export { FloodGate } from "./flood.js";
 export type { FloodVerdict } from "./flood.js";
+export { unquotedDataInCommands } from "./shell-lint.js";

@@ -8,6 +8,7 @@ import type { Reaction } from "../core/reaction.js";
 import type { ReactorMapEntry, SlsFile } from "../config/index.js";
 import { normaliseSls, orderChunks, type LowChunk, type ReactionProblem } from "./normalise.js";
 import type { MatchInput } from "./matcher.js";
+import { refuseWidenedTargets } from "./widening.js";
 
 /** A mine lookup as templates call it: `mine('web*', 'network.ip_addrs')`. */
 export type MineLookup = (tgt: string, fun: string, tgtType?: string) => unknown;
@@ -23,6 +24,8 @@ export interface RenderResult {
   readonly reactions: readonly Reaction[];
   readonly errors: readonly ReactionProblem[];
   readonly warnings: readonly ReactionProblem[];
+  /** Reactions refused because event data widened their target (also listed in `errors`). */
+  readonly widened: readonly ReactionProblem[];
 }
 
 const emptyMine: MineLookup = () => ({});
@@ -67,6 +70,7 @@ export function renderSlsFile(file: SlsFile, event: MatchInput, opts: RenderOpti
 export function renderReactions(event: MatchInput, entries: readonly ReactorMapEntry[], opts: RenderOptions = {}): RenderResult {
   const errors: ReactionProblem[] = [];
   const warnings: ReactionProblem[] = [];
+  const widened: ReactionProblem[] = [];
   const byId = new Map<string, { file: string; chunks: LowChunk[] }>();
   for (const file of filesOf(entries)) {
     const rendered = renderSlsFile(file, event, opts);
@@ -80,7 +84,14 @@ export function renderReactions(event: MatchInput, entries: readonly ReactorMapE
       errors.push(...res.errors);
       continue;
     }
-    for (const [id, chunks] of groupById(res.chunks)) {
+    const guarded = refuseWidenedTargets(res.chunks, event, file.path, (ev) => {
+      const r = renderSlsFile(file, ev, opts);
+      if ("error" in r) throw new Error(r.error.message);
+      return r.value;
+    });
+    widened.push(...guarded.refused);
+    errors.push(...guarded.refused);
+    for (const [id, chunks] of groupById(guarded.kept)) {
       const earlier = byId.get(id);
       if (earlier) {
         warnings.push({ file: file.path, line: null, message: `${id} replaces the reaction of the same id from ${earlier.file}` });
@@ -89,7 +100,7 @@ export function renderReactions(event: MatchInput, entries: readonly ReactorMapE
     }
   }
   const all = [...byId.values()].flatMap((v) => v.chunks);
-  return { reactions: orderChunks(all).map((c) => c.reaction), errors, warnings };
+  return { reactions: orderChunks(all).map((c) => c.reaction), errors, warnings, widened };
 }
 
 function groupById(chunks: readonly LowChunk[]): Map<string, LowChunk[]> {

@@ -129,7 +129,7 @@ describe("event verifier", () => {
   it("accepts a signed event in the agent's namespace, once", () => {
     const v = mk();
     const e = signEvent(ev("salt/beacon/web1/load/", "web1", { id: "web1", "1m": 0.5 }), web1.signer);
-    assert.deepEqual(v.verify(e), { ok: true, agentId: "web1", trusted: false });
+    assert.deepEqual(v.verify(e), { ok: true, agentId: "web1", trusted: false, key: web1.pub });
     assert.deepEqual(v.verify(e), { ok: false, kind: "replay", reason: `event id ${e.id} was seen before (replay)` });
   });
   it("a redelivery of the same stream message is not a replay; a new message with the same id is", () => {

@@ -43,4 +43,30 @@ describe("flood control per source", () => {
     assert.equal(engine.counters.flooded, 20);
     assert.deepEqual(audits.filter((t) => t.startsWith("reactor/source/")), ["reactor/source/web1/flood"]);
   });
+
+  it("limits ids that share one signing key together: ten ids of one key get one bucket", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "nr-flood-"));
+    await writeFile(join(dir, "r.sls"), "");
+    const config = compileServiceConfig("limits: { per_source_rate: 5, per_source_burst: 10 }\nreactor:\n  - 'flood/*': r.sls\n", join(dir, "reactor.yaml"));
+    const audits: { tag: string; data: Record<string, unknown> }[] = [];
+    const engine = new ReactorEngine(engineConfig(config), {
+      ledger: new ReactionLedger(memoryKv()),
+      throttler: new Throttler(memoryKv()),
+      ports: { resolveTargets: async () => [], publishJob: async () => undefined, emit: async () => undefined, runners: {}, wheel: {} },
+      audit: async (tag, data) => void audits.push({ tag, data }),
+      verify: (e) => ({ ok: true, key: e.source.startsWith("sybil") ? "UKEY1" : `U${e.source}` }),
+    });
+    // 10 ids x 3 events = 30 events signed with one key: the key's burst of 10 passes, 20 are dropped
+    for (let i = 0; i < 3; i++) for (let n = 0; n < 10; n++) await engine.handle(createEvent({ tag: "flood/x", source: `sybil${n}` }));
+    assert.equal(engine.counters.flooded, 20);
+    const flood = audits.filter((a) => a.tag.startsWith("reactor/source/"));
+    assert.equal(flood.length, 1, "reported once a second per key");
+    assert.equal(flood[0]!.data["limited_by"], "key");
+    assert.equal(flood[0]!.data["key"], "UKEY1");
+    for (let n = 0; n < 10; n++) await engine.handle(createEvent({ tag: "flood/x", source: `web${n}` }));
+    assert.equal(engine.counters.flooded, 20, "ids with their own keys keep their own buckets");
+  });
 });

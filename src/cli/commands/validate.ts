@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { checkSchema, loadAgentConfig, loadServiceConfig, parseYaml, type SchemaName } from "../../config/index.js";
 import { compileBeacons } from "../../beacons/index.js";
-import { filesOf, normaliseSls, renderSlsFile } from "../../reactor/index.js";
+import { filesOf, normaliseSls, renderSlsFile, unquotedDataInCommands } from "../../reactor/index.js";
 
 /** One finding: `file:line: message`, an error or a warning. */
 export interface Finding {
@@ -96,6 +96,7 @@ export async function validateServiceFile(opts: ValidateOptions): Promise<Findin
   // against it too, so a drift between the two shows up here rather than in a user's editor.
   const findings: Finding[] = await schemaFindings("reactor", opts.config);
   for (const file of filesOf(config.reactor)) {
+    for (const p of unquotedDataInCommands(await readFile(file.absPath, "utf8"), file.path)) findings.push({ severity: "warning", ...p });
     const r = renderSlsFile(file, SAMPLE_EVENT);
     if ("error" in r) {
       findings.push({ severity: "warning", ...r.error, message: `with a sample event: ${r.error.message}` });

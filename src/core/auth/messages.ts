@@ -10,6 +10,7 @@
  * `{ok: true, return, success, comment?}` or `{ok: false, error}`.
  */
 import type { KeyState, AuthAct } from "./policy.js";
+import { MAX_AGENT_ID_LENGTH, agentIdViolation } from "../agent-id.js";
 
 /** Subject of the handshake. */
 export const AUTH_SUBJECT = "reactor.auth";
@@ -81,16 +82,12 @@ export interface WheelReply {
   readonly comment?: string;
 }
 
-/** Longest agent id accepted in the handshake. */
-export const MAX_ID_LENGTH = 256;
+/** Longest agent id accepted in the handshake (the one id rule of src/core/agent-id.ts). */
+export const MAX_ID_LENGTH = MAX_AGENT_ID_LENGTH;
 
-/** Why an agent id is unusable, or undefined: non-empty, bounded, no control characters, no `/`. */
+/** Why an agent id is unusable, or undefined: the one id rule of src/core/agent-id.ts. */
 export function idViolation(id: unknown): string | undefined {
-  if (typeof id !== "string" || id.length === 0) return "id must be a non-empty string";
-  if (id.length > MAX_ID_LENGTH) return `id is longer than ${MAX_ID_LENGTH} characters`;
-  if (/[\x00-\x1f\x7f/]/.test(id)) return "id must not contain control characters or '/'";
-  if (id === "." || id === "..") return "id must not be . or ..";
-  return undefined;
+  return agentIdViolation(id);
 }
 
 const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 4096;

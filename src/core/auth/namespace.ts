@@ -7,6 +7,8 @@
  * the data either.
  */
 
+import { agentIdViolation } from "../agent-id.js";
+
 /** Tag prefixes only the service (or the handshake) may use, apart from the agent's own namespaces. */
 export const RESERVED_PREFIXES = ["salt/", "reactor/"] as const;
 
@@ -14,6 +16,8 @@ const JOB_RET = /^salt\/job\/[^/]+\/ret\//;
 
 /** Undefined when `agentId` may send `tag` with `data`; else the reason it may not. */
 export function namespaceViolation(tag: string, agentId: string, data?: Readonly<Record<string, unknown>>): string | undefined {
+  const badId = agentIdViolation(agentId);
+  if (badId) return `sender: ${badId}`;
   const reason = tagViolation(tag, agentId);
   if (reason) return reason;
   if (data && "id" in data && data["id"] !== agentId) {

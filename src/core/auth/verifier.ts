@@ -19,7 +19,7 @@ export type VerifyFailure = "unsigned" | "unknown-key" | "bad-signature" | "name
 
 /** The verdict on one event. */
 export type Verdict =
-  | { readonly ok: true; readonly agentId: string; readonly trusted: boolean }
+  | { readonly ok: true; readonly agentId: string; readonly trusted: boolean; /** The accepted key that verified an agent's event. */ readonly key?: string }
   | { readonly ok: false; readonly kind: VerifyFailure; readonly reason: string };
 
 /** Options of the verifier. */
@@ -68,7 +68,7 @@ export function createEventVerifier(opts: EventVerifierOptions): EventVerifier {
     const agentKey = opts.keys.get(event.source);
     if (agentKey && verifySignature(agentKey, bytes, sig)) {
       const bad = namespaceViolation(event.tag, event.source, event.data);
-      return bad ? fail("namespace", `agent ${JSON.stringify(event.source)}: ${bad}`) : { ok: true, agentId: event.source, trusted: false };
+      return bad ? fail("namespace", `agent ${JSON.stringify(event.source)}: ${bad}`) : { ok: true, agentId: event.source, trusted: false, key: agentKey };
     }
     if (trusted.some((k) => verifySignature(k, bytes, sig))) return { ok: true, agentId: event.source, trusted: true };
     if (!agentKey) return fail("unknown-key", `event ${event.id}: ${JSON.stringify(event.source)} has no accepted key`);

@@ -134,3 +134,4 @@ function listOf(tgt: string | readonly string[]): string[] {
   const items = typeof tgt === "string" ? tgt.split(",") : [...tgt];
   return items.map((s) => s.trim()).filter((s) => s.length > 0);
 }
+export { NEUTRAL_CHAR, neutraliseString, neutraliseData, hasTargetSyntax, widenedSyntax } from "./widening.js";
