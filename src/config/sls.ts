@@ -143,7 +143,7 @@ class Substitution {
   /** The value of a plain scalar holding sentinels, as Salt ends with it (see the file's comment). */
   plain(s: string, flow: boolean): unknown {
     const exact = this.exact(s);
-    if (exact?.filtered) return cloneData(exact.value);
+    if (exact?.filtered) return exact.filtered === "json" ? jsonData(exact.value) : cloneData(exact.value);
     if (exact && exact.value !== null && typeof exact.value === "object") return saltData(exact.value);
     const text = this.text(s);
     const trimmed = text.replace(/^[ \t]+|[ \t]+$/g, "");
@@ -160,7 +160,7 @@ function substitute(doc: Document, sub: Substitution): void {
     Scalar(key, node, path) {
       if (typeof node.value !== "string" || !sub.has(node.value)) return;
       if (key !== "key" && isPlainUntagged(node)) {
-        const parent = path[path.length - 1];
+        const parent = path.findLast((p) => isCollection(p));
         node.value = sub.plain(node.value, isCollection(parent) && parent.flow === true);
       } else node.value = sub.text(node.value);
     },
@@ -210,13 +210,25 @@ function renderedError(file: string, text: string, line: number, reason: string,
  */
 function saltData(v: unknown): unknown {
   if (v === null || v === undefined) return "None";
-  if (typeof v === "number") return Number.isInteger(v) ? v : resolvePlain(pyNumber(v));
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : resolvePlain(pyNumber(v));
   if (Array.isArray(v)) return v.map(saltData);
   if (typeof v !== "object") return v;
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: saltData(x), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** A `json` output as Salt reads the JSON back: a copy, floats read from Python's text of them. */
+function jsonData(v: unknown): unknown {
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : resolvePlain(pyNumber(v));
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(jsonData);
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: jsonData(x), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
