@@ -146,7 +146,7 @@ class Substitution {
     if (exact?.filtered) return exact.filtered === "json" ? jsonData(exact.value) : cloneData(exact.value);
     if (exact && exact.value !== null && typeof exact.value === "object") return saltData(exact.value);
     const text = this.text(s);
-    const trimmed = text.replace(/^[ \t]+|[ \t]+$/g, "");
+    const trimmed = text.replace(/^ +| +$/g, "");
     return isPlainText(trimmed, flow) ? resolvePlain(trimmed) : text;
   }
 }

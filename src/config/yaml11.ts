@@ -71,15 +71,16 @@ export function resolvePlain(text: string): unknown {
   return text;
 }
 
-const BREAKS = /[\r\n\u0085\u2028\u2029]/;
+/** Line breaks, and tabs: PyYAML refuses a tab anywhere around a plain scalar. */
+const BREAKS = /[\t\r\n\u0085\u2028\u2029]/;
 /** PyYAML's NON_PRINTABLE: what its reader refuses anywhere in a stream. */
 const NON_PRINTABLE = /[^\t\n\r\x20-\x7e\u0085\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
-const BLOCK_STOP = /:(?:[ \t]|$)|[ \t]#/;
-const FLOW_STOP = /:(?:[ \t,[\]{}]|$)|[ \t]#|[,?[\]{}]/;
+const BLOCK_STOP = /:(?: |$)| #/;
+const FLOW_STOP = /:(?:[ ,[\]{}]|$)| #|[,?[\]{}]/;
 
 /**
- * Whether `text` (already trimmed of spaces and tabs) would be read by PyYAML as exactly one plain
- * scalar with this text, in block or flow context: no line break, no indicator first, no `: ` or
+ * Whether `text` (already trimmed of spaces) would be read by PyYAML as exactly one plain
+ * scalar with this text, in block or flow context: no line break or tab, no indicator first, no `: ` or
  * ` #` inside (nor `,[]{}?` in flow). Only then is Salt's result a scalar decided by the text.
  */
 export function isPlainText(text: string, flow: boolean): boolean {
@@ -89,7 +90,7 @@ export function isPlainText(text: string, flow: boolean): boolean {
   const next = text[1];
   if (",[]{}#&*!|>'\"%@`".includes(c)) return false;
   if ("-?:".includes(c)) {
-    if (next === undefined || next === " " || next === "\t") return false;
+    if (next === undefined || next === " ") return false;
     if (c !== "-" && flow) return false;
   }
   return !(flow ? FLOW_STOP : BLOCK_STOP).test(text);

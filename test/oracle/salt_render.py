@@ -194,7 +194,7 @@ def render_safe(template, ctx):
             if isinstance(o, (list, dict)):
                 return salt_data(o)
         t = subst(n.value)
-        ok, value = plain_value(t.strip(" \t"), flow)
+        ok, value = plain_value(t.strip(" "), flow)
         return value if ok else t
 
     try:

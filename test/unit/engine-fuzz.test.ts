@@ -113,7 +113,7 @@ describe("engine fuzz", async () => {
               // a string stays that string (trimmed, as YAML trims a plain scalar), or becomes the
               // scalar Salt's YAML reads from it ("yes", "0644", "~"): never a list or a map
               const got = job.arg[0];
-              if (typeof got === "string") assert.ok(got === text || got === text.replace(/^[ \t]+|[ \t]+$/g, ""), "a string stays that string");
+              if (typeof got === "string") assert.ok(got === text || got === text.replace(/^ +| +$/g, ""), "a string stays that string");
               else assert.ok(got === null || typeof got === "number" || typeof got === "boolean", `a string becomes at most a scalar, got ${JSON.stringify(got)}`);
             }
           }

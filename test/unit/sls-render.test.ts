@@ -158,7 +158,7 @@ void describe("event data never becomes template source or YAML structure", () =
         assert.equal(out.k.length, 1);
         assert.deepEqual(Object.keys(out.k[0]), ["name"]);
         const v = out.k[0].name;
-        if (typeof v === "string") assert.ok(v === s || v === s.replace(/^[ \t]+|[ \t]+$/g, ""), JSON.stringify(v));
+        if (typeof v === "string") assert.ok(v === s || v === s.replace(/^ +| +$/g, ""), JSON.stringify(v));
         else assert.ok(v === null || typeof v === "number" || typeof v === "boolean", JSON.stringify(v));
       }),
       { numRuns: 500 },
