@@ -1,20 +1,27 @@
 /**
- * Renders reactor and orchestration SLS files: template -> YAML -> value, so that **event data is
- * data, never template source or YAML structure** (DESIGN.md 3.3).
+ * Renders reactor and orchestration SLS files: template -> YAML -> value, ending with the values
+ * Salt ends with (Jinja prints Python's str(); Salt's YAML 1.1 loader reads the text), except that
+ * **event data is data, never template source or YAML structure** (DESIGN.md 3.3, docs/reactor.md).
  *
  * Salt renders text and then parses it as YAML, so a value holding `: `, `- `, a newline or a quote
  * can reshape the document. Here every `{{ }}` output is first replaced by a sentinel token (a random
  * per-process nonce and the output's index, letters and digits only, so it is a plain YAML scalar
- * anywhere; the nonce never leaves this module, so data cannot forge one); the YAML is parsed;
- * then each sentinel is swapped back: a plain scalar that is exactly one sentinel becomes the
- * original value with its type (structured for lists, dicts and `json`/`yaml` filter outputs), a
- * sentinel inside a longer or quoted string is replaced by the value's text. Data never passes
- * through the YAML parser.
+ * anywhere; the nonce never leaves this module, so data cannot forge one); the YAML is parsed with
+ * Salt's scalar rules (yaml11.ts); then each sentinel is swapped back:
+ * - a plain scalar holding sentinels gets its text (each output as Python's str()) and, when that
+ *   text is one plain scalar for PyYAML, the type Salt's loader gives it (`True`, `5`, `0644` -> 644,
+ *   `yes` -> true, `None` -> 'None'); text that YAML would read as more than a scalar stays a string;
+ * - a plain scalar that is exactly one list or dict output is that collection, as Salt reads its
+ *   repr() back (None -> 'None'; strings keep their exact text); a `json`/`yaml` filter output is
+ *   the value itself (Salt reads the JSON back);
+ * - keys, quoted and block scalars get the text.
+ * Data text never passes through the YAML parser.
  */
 import { randomBytes } from "node:crypto";
-import { isScalar, LineCounter, parseDocument, visit, type Document, type Scalar } from "yaml";
+import { isCollection, isScalar, LineCounter, parseDocument, visit, type Document, type DocumentOptions, type ParseOptions, type Scalar, type SchemaOptions } from "yaml";
 import { TemplateError, truncate } from "../core/errors.js";
-import { compileTemplate, defaultOutput, type OutputHook, type Template } from "../core/template/index.js";
+import { compileTemplate, defaultOutput, pyNumber, type OutputHook, type Template } from "../core/template/index.js";
+import { isPlainText, resolvePlain, SALT_YAML_TAGS } from "./yaml11.js";
 import { toFlowYaml } from "./yaml.js";
 
 /** A compiled SLS file. */
@@ -27,6 +34,15 @@ export interface CompiledSls {
    */
   render(context: Readonly<Record<string, unknown>>): unknown;
 }
+
+/** Salt's loader: YAML 1.1 scalars (yaml11.ts), merge keys, duplicate keys an error. */
+const SALT_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
+  prettyErrors: false,
+  uniqueKeys: true,
+  merge: true,
+  schema: "failsafe",
+  customTags: [...SALT_YAML_TAGS],
+};
 
 const templates = new WeakMap<CompiledSls, Template>();
 
@@ -83,7 +99,7 @@ function renderSls(template: Template, context: Readonly<Record<string, unknown>
   let parsed = cache.get(text);
   if (!parsed) {
     const lines = new LineCounter();
-    const fresh = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    const fresh = parseDocument(text, { lineCounter: lines, ...SALT_YAML });
     const first = fresh.errors[0];
     if (first) {
       const line = errorLine(text, lines.linePos(first.pos[0]).line);
@@ -120,17 +136,33 @@ class Substitution {
   text(s: string): string {
     return s.replace(SENTINEL, (_m, i: string) => {
       const o = this.outputs[Number(i)];
-      return o ? (o.filtered === "yaml" ? toFlowYaml(o.value) : defaultOutput(o.value, o.filtered)) : _m;
+      return o ? outputText(o) : _m;
     });
   }
+
+  /** The value of a plain scalar holding sentinels, as Salt ends with it (see the file's comment). */
+  plain(s: string, flow: boolean): unknown {
+    const exact = this.exact(s);
+    if (exact?.filtered) return exact.filtered === "json" ? jsonData(exact.value) : cloneData(exact.value);
+    if (exact && exact.value !== null && typeof exact.value === "object") return saltData(exact.value);
+    const text = this.text(s);
+    const trimmed = text.replace(/^ +| +$/g, "");
+    return isPlainText(trimmed, flow) ? resolvePlain(trimmed) : text;
+  }
+}
+
+function outputText(o: Output): string {
+  return o.filtered === "yaml" ? toFlowYaml(o.value) : defaultOutput(o.value, o.filtered);
 }
 
 function substitute(doc: Document, sub: Substitution): void {
   visit(doc, {
-    Scalar(key, node) {
+    Scalar(key, node, path) {
       if (typeof node.value !== "string" || !sub.has(node.value)) return;
-      const exact = key !== "key" && isPlainUntagged(node) ? sub.exact(node.value) : undefined;
-      node.value = exact ? cloneData(exact.value) : sub.text(node.value);
+      if (key !== "key" && isPlainUntagged(node)) {
+        const parent = path.findLast((p) => isCollection(p));
+        node.value = sub.plain(node.value, isCollection(parent) && parent.flow === true);
+      } else node.value = sub.text(node.value);
     },
   });
 }
@@ -169,6 +201,35 @@ function errorLine(text: string, line: number): number {
 function renderedError(file: string, text: string, line: number, reason: string, sub: Substitution): TemplateError {
   const excerpt = truncate(sub.text(text.split("\n")[line - 1] ?? "").trim(), 80);
   return new TemplateError({ file }, `rendered output line ${line}: ${reason}: ${JSON.stringify(excerpt)}`);
+}
+
+/**
+ * A list or dict as Salt reads its repr() back: None becomes the string 'None', floats are read
+ * from Python's text (1e+16 stays the string '1e+16'), strings keep their exact text (Salt's
+ * YAML would re-read repr's escapes). A copy: results never share the event's data.
+ */
+function saltData(v: unknown): unknown {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : resolvePlain(pyNumber(v));
+  if (Array.isArray(v)) return v.map(saltData);
+  if (typeof v !== "object") return v;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: saltData(x), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** A `json` output as Salt reads the JSON back: a copy, floats read from Python's text of them. */
+function jsonData(v: unknown): unknown {
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : resolvePlain(pyNumber(v));
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(jsonData);
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: jsonData(x), enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /** A copy of lists and plain objects, so results never share (or freeze) the event's data. */

@@ -152,8 +152,19 @@ function argsOf(client: ReactionClient, low: Record<string, unknown>, fail: Fail
     if (isMap(low["kwarg"])) kwarg = { ...low["kwarg"] };
     else fail("kwarg", "must be a map");
   }
-  if ((client === "runner" || client === "wheel") && !("kwarg" in low)) {
-    for (const [k, v] of Object.entries(low)) if (!INTERNAL.has(k) && !ARG_KEYS.has(k)) kwarg[k] = v;
+  // Salt (salt/utils/reactor.py) maps the keys under a runner or wheel function onto its
+  // signature unless both `arg` and `kwarg` are given; here they become keyword arguments.
+  // An explicit `kwarg:` entry wins over a key of the same name.
+  if (client === "runner" || client === "wheel") {
+    const direct = Object.keys(low).filter((k) => !INTERNAL.has(k) && !ARG_KEYS.has(k));
+    if ("arg" in low && "kwarg" in low) {
+      if (direct.length) warn(`ignores ${direct.map((k) => `'${k}'`).join(", ")} because both 'arg' and 'kwarg' are given`);
+    } else {
+      for (const k of direct) {
+        if (Object.hasOwn(kwarg, k)) warn(`ignores '${k}' under the function because 'kwarg' gives it`);
+        else kwarg[k] = low[k];
+      }
+    }
   }
   return { arg, kwarg };
 }

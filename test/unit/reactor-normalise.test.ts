@@ -25,6 +25,21 @@ void describe("normaliseSls: old and new schema give the same Reaction", () => {
     assert.deepEqual(neu, { id: "deploy", file: F, client: "runner", fun: "state.orchestrate", arg: [], kwarg: { mods: "orch.deploy", pillar: { t: "web1" } }, extra: {} });
   });
 
+  void it("runner/wheel: keys under the function count unless both arg and kwarg are given (Salt's ReactWrap.run)", () => {
+    // issue 14: `mods` was dropped when `kwarg` was also given
+    const r = normaliseSls({ deploy: { "runner.state.orchestrate": [{ mods: "orch.deploy" }, { kwarg: { pillar: { t: "web1" } } }] } }, F);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.chunks[0]!.reaction.kwarg, { pillar: { t: "web1" }, mods: "orch.deploy" });
+    const w = one({ accept: { "wheel.key.accept": [{ arg: [] }, { match: "web1" }] } });
+    assert.deepEqual([w.arg, w.kwarg], [[], { match: "web1" }]);
+    const both = normaliseSls({ a: { "runner.event.send": [{ arg: ["t/x"] }, { kwarg: { data: {} } }, { tag: "t/y" }] } }, F);
+    assert.deepEqual([both.chunks[0]!.reaction.arg, both.chunks[0]!.reaction.kwarg], [["t/x"], { data: {} }]);
+    assert.deepEqual(both.warnings.map((p) => p.message), ["a.runner.event.send ignores 'tag' because both 'arg' and 'kwarg' are given"]);
+    const clash = normaliseSls({ a: { "runner.state.orchestrate": [{ mods: "x" }, { kwarg: { mods: "y" } }] } }, F);
+    assert.deepEqual(clash.chunks[0]!.reaction.kwarg, { mods: "y" });
+    assert.deepEqual(clash.warnings.map((p) => p.message), ["a.runner.state.orchestrate ignores 'mods' under the function because 'kwarg' gives it"]);
+  });
+
   void it("wheel: match under the function vs args; Salt's internal keys are left out", () => {
     const old = one({ accept: { "wheel.key.accept": [{ match: "web1" }, { order: 3 }, { name: "n" }] } });
     const neu = one({ accept: { "wheel.key.accept": [{ args: [{ match: "web1" }] }, { order: 3 }] } });

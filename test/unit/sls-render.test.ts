@@ -97,10 +97,10 @@ void describe("Salt's reactor examples", () => {
 
 void describe("values keep their type", () => {
   const data = { s: "web1", n: 5, f: 1.5, t: true, z: null, num: "123", bool: "true", l: [1, { a: 2 }], d: { k: "v" } };
-  void it("a plain scalar that is one output is the value itself", () => {
+  void it("a plain scalar that is one output has the value Salt ends with (None is the string 'None', '123' is 123)", () => {
     assert.deepEqual(
       render("s: {{ data.s }}\nn: {{ data.n }}\nf: {{ data.f }}\nt: {{ data.t }}\nz: {{ data.z }}\nnum: {{ data.num }}\nbool: {{ data.bool }}\nl: {{ data.l }}\nd: {{ data.d }}", { data }),
-      { s: "web1", n: 5, f: 1.5, t: true, z: null, num: "123", bool: "true", l: [1, { a: 2 }], d: { k: "v" } },
+      { s: "web1", n: 5, f: 1.5, t: true, z: "None", num: 123, bool: true, l: [1, { a: 2 }], d: { k: "v" } },
     );
   });
 
@@ -109,7 +109,7 @@ void describe("values keep their type", () => {
       a: "5",
       b: "True",
       c: "id-web1-5",
-      d: '[1,{"a":2}]',
+      d: "[1, {'a': 2}]",
       e: "x None",
     });
   });
@@ -135,21 +135,31 @@ void describe("values keep their type", () => {
   });
 });
 
+/** What Salt's YAML reads from the injection strings that are plain scalars; the rest stay strings. */
+const SCALAR_LIKE = new Map<string, unknown>([["", null], [" spaced ", "spaced"], ["123", 123], ["true", true], ["null", null], ["~", null]]);
+
 void describe("event data never becomes template source or YAML structure", () => {
   const SRC = "react:\n  local.cmd.run:\n    - tgt: {{ data.id }}\n    - arg:\n      - {{ data.cmd }}\n      - 'q {{ data.cmd }}'\n      - \"{{ tag }}\"\n";
   for (const s of INJECTIONS) {
     void it(JSON.stringify(s), () => {
+      const plain = SCALAR_LIKE.has(s) ? SCALAR_LIKE.get(s) : s;
       assert.deepEqual(render(SRC, { tag: s, data: { id: s, cmd: s } }), {
-        react: { "local.cmd.run": [{ tgt: s }, { arg: [s, `q ${s}`, s] }] },
+        react: { "local.cmd.run": [{ tgt: plain }, { arg: [plain, `q ${s}`, s] }] },
       });
     });
   }
 
-  void it("property: k:\\n  - name: {{ data.s }} gives {k: [{name: s}]} for any string", () => {
+  void it("property: k:\\n  - name: {{ data.s }} gives {k: [{name: v}]}, v the string or a scalar Salt reads from it", () => {
     const sls = compileSls("k:\n  - name: {{ data.s }}\n", "p.sls");
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom(...INJECTIONS)), (s) => {
-        assert.deepEqual(sls.render({ data: { s } }), { k: [{ name: s }] });
+        const out = sls.render({ data: { s } }) as { k: [{ name: unknown }] };
+        assert.deepEqual(Object.keys(out), ["k"]);
+        assert.equal(out.k.length, 1);
+        assert.deepEqual(Object.keys(out.k[0]), ["name"]);
+        const v = out.k[0].name;
+        if (typeof v === "string") assert.ok(v === s || v === s.replace(/^ +| +$/g, ""), JSON.stringify(v));
+        else assert.ok(v === null || typeof v === "number" || typeof v === "boolean", JSON.stringify(v));
       }),
       { numRuns: 500 },
     );

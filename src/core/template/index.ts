@@ -2,3 +2,4 @@
 export { compileTemplate, defaultOutput } from "./template.js";
 export type { OutputHook, Template } from "./template.js";
 export { shellQuote } from "./filters.js";
+export { pyNumber, pyRepr } from "./pyrepr.js";

@@ -3,6 +3,7 @@
  * objects), and the safe attribute and item access: only own properties of plain objects, never
  * `__proto__`, `constructor` or `prototype`, never a prototype's functions.
  */
+import { pyRepr } from "./pyrepr.js";
 
 /** A value that does not exist (Salt's StrictUndefined): any use but `is defined` / `default` fails. */
 export class Undef {
@@ -64,22 +65,12 @@ export function typeName(v: unknown): string {
   return "object";
 }
 
-/** Python's str(): None, True/False, numbers, strings as they are, lists and dicts as JSON. */
+/** Python's str(): None, True/False, Python's numbers, strings as they are, lists and dicts as repr(). */
 export function str(v: unknown): string {
   if (typeof v === "string") return v;
-  if (v === null) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "number") return pyNumber(v);
   if (v instanceof Undef) throw new EvalError(v.hint, v.line);
   if (typeof v === "function" || v instanceof BoundMethod) throw new EvalError("a function cannot be output; did you forget to call it?");
-  return JSON.stringify(v) ?? "None";
-}
-
-function pyNumber(n: number): string {
-  if (Number.isNaN(n)) return "nan";
-  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
-  return String(n);
+  return pyRepr(v);
 }
 
 /** Python truthiness. */
