@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { errorMessage } from "../../core/errors.js";
+import { ConfigError, ConfigErrors, TemplateError, errorMessage } from "../../core/errors.js";
 import { loadServiceConfig, parseYaml, type ServiceConfig } from "../../config/index.js";
 import { MapIndex, dryRun, type DryRunResult } from "../../reactor/index.js";
 
@@ -42,31 +42,53 @@ export function registerTest(program: Command): void {
     });
 }
 
-/** Runs `reactor test`; returns the exit code. */
+/** One problem of a `--json` outcome: file and line when known. */
+export interface TestProblem {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly message: string;
+}
+
+/** The problems an error stands for: each ConfigError of a ConfigErrors, with file and line. */
+export function problemsOf(err: unknown): TestProblem[] {
+  const list = err instanceof ConfigErrors ? err.errors : [err];
+  return list.map((e) =>
+    e instanceof ConfigError || e instanceof TemplateError
+      ? { file: e.location.file, line: e.location.line ?? null, message: e.location.path ? `${e.location.path} ${e.reason}` : e.reason }
+      : { file: null, line: null, message: errorMessage(e) },
+  );
+}
+
+/** Runs `reactor test`; returns the exit code. With `--json` every outcome is one JSON object. */
 export async function runTest(tag: string | undefined, data: string | undefined, opts: TestOptions, out: (s: string) => void = print): Promise<number> {
+  const failWith = (stage: "config" | "usage" | "data", err: unknown): number => {
+    const problems = problemsOf(err);
+    out(opts.json ? JSON.stringify({ ok: false, stage, errors: problems }) : problems.map(formatProblem).join("\n"));
+    return TestExit.Errors;
+  };
   let config: ServiceConfig;
   try {
-    config = await loadServiceConfig(opts.config);
+    // As Salt: a missing SLS file is an error of the events that need it, not of the whole map.
+    config = await loadServiceConfig(opts.config, { missingSls: "defer" });
   } catch (err) {
-    out(errorMessage(err));
-    return TestExit.Errors;
+    return failWith("config", err);
   }
   const index = new MapIndex(config.reactor);
-  if (opts.spec !== undefined) return runSpec(opts.spec, config, index, out);
-  if (tag === undefined) {
-    out("reactor test: give a TAG (or --spec FILE)");
-    return TestExit.Errors;
-  }
+  if (opts.spec !== undefined) return runSpec(opts.spec, config, index, out, opts.json === true);
+  if (tag === undefined) return failWith("usage", new Error("reactor test: give a TAG (or --spec FILE, or --replay DURATION)"));
   let eventData: Record<string, unknown>;
   try {
     eventData = parseData(data);
   } catch (err) {
-    out(`reactor test: ${errorMessage(err)}`);
-    return TestExit.Errors;
+    return failWith("data", new Error(`reactor test: ${errorMessage(err)}`));
   }
   const result = dryRun(config, { tag, data: eventData }, { index, explain: opts.explain === true });
   out(opts.json ? JSON.stringify(result) : formatResult(result));
   return result.errors.length > 0 ? TestExit.Errors : TestExit.Ok;
+}
+
+function formatProblem(p: TestProblem): string {
+  return p.file === null ? p.message : `${p.file}${p.line === null ? "" : `:${p.line}`}: ${p.message}`;
 }
 
 /** Event data from the command line: JSON text, or `@file` holding JSON. */
@@ -99,28 +121,37 @@ export function formatResult(r: DryRunResult): string {
     if (r.explain.not_matched.length) lines.push("not matched:");
     for (const n of r.explain.not_matched) lines.push(`  ${n.name === n.glob ? n.glob : `${n.name} (${n.glob})`}: ${n.detail}`);
     for (const w of r.explain.warnings) lines.push(`warning: ${w.file}: ${w.message}`);
+    for (const t of r.explain.rendered) {
+      if ("error" in t) lines.push(`rendered ${t.file}: ${t.error}`);
+      else if (!t.text.trim()) lines.push(`rendered ${t.file}: (empty: no reaction)`);
+      else lines.push(`rendered ${t.file}:`, ...t.text.replace(/\n+$/, "").split("\n").map((l) => `  | ${l}`));
+    }
   }
   return lines.join("\n");
 }
 
-function runSpec(file: string, config: ServiceConfig, index: MapIndex<ServiceConfig["reactor"][number]>, out: (s: string) => void): number {
+function runSpec(file: string, config: ServiceConfig, index: MapIndex<ServiceConfig["reactor"][number]>, out: (s: string) => void, json: boolean): number {
   let cases: SpecCase[];
   try {
     cases = readSpec(file);
   } catch (err) {
-    out(errorMessage(err));
+    const problems = problemsOf(err);
+    out(json ? JSON.stringify({ ok: false, stage: "spec", errors: problems }) : problems.map(formatProblem).join("\n"));
     return TestExit.Errors;
   }
-  let failed = 0;
-  let errors = 0;
-  cases.forEach((c, i) => {
+  const results = cases.map((c, i) => {
     const r = dryRun(config, { tag: c.tag, data: c.data }, { index });
     const problem = r.errors.length ? `errors: ${r.errors.map((e) => `${e.file}: ${e.message}`).join("; ")}` : checkCase(c, r);
-    if (r.errors.length) errors++;
-    else if (problem) failed++;
-    out(`${problem ? "FAIL" : "ok  "} ${i + 1} ${c.tag}${problem ? `: ${problem}` : ""}`);
+    return { case: i + 1, tag: c.tag, ok: problem === undefined, errors: r.errors, ...(problem ? { problem } : {}) };
   });
-  out(`${cases.length - failed - errors} passed, ${failed} failed, ${errors} with errors`);
+  const errors = results.filter((r) => r.errors.length > 0).length;
+  const failed = results.filter((r) => !r.ok).length - errors;
+  const passed = cases.length - failed - errors;
+  if (json) out(JSON.stringify({ ok: failed + errors === 0, cases: results, passed, failed, with_errors: errors }));
+  else {
+    for (const r of results) out(`${r.ok ? "ok  " : "FAIL"} ${r.case} ${r.tag}${r.problem ? `: ${r.problem}` : ""}`);
+    out(`${passed} passed, ${failed} failed, ${errors} with errors`);
+  }
   return errors ? TestExit.Errors : failed ? TestExit.ExpectationFailed : TestExit.Ok;
 }
 
