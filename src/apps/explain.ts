@@ -76,11 +76,20 @@ export async function explainEvent(client: Client, config: ServiceConfig, eventI
   };
 }
 
+/**
+ * ` (caused by ID, depth N)` for an event of a causation chain, ` (depth N)` when it carries a depth
+ * but no cause (an old or hand-made event), and nothing for an event that no reaction caused.
+ */
+export function causeText(e: Pick<ReactorEvent, "depth" | "causationId">): string {
+  if (e.causationId) return ` (caused by ${e.causationId}, depth ${e.depth})`;
+  return e.depth ? ` (depth ${e.depth})` : "";
+}
+
 /** The explanation for people. */
 export function formatExplanation(x: Explanation): string {
   const out: string[] = [];
   const e = x.event;
-  out.push(`event ${e.id}`, `  tag:    ${e.tag}`, `  from:   ${e.source} at ${e.stamp}${e.depth ? ` (caused by ${e.causationId}, depth ${e.depth})` : ""}`);
+  out.push(`event ${e.id}`, `  tag:    ${e.tag}`, `  from:   ${e.source} at ${e.stamp}${causeText(e)}`);
   if (x.rejected) {
     out.push("", `REFUSED by the verifier (${x.rejected.kind}): ${x.rejected.reason}`, "Nothing was matched or run for it.");
     return out.join("\n");

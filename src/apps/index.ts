@@ -23,5 +23,5 @@ export { startHttpServer, startServiceHttp, startAgentMetricsServer, serviceHeal
 export type { Health, HttpServer, HttpServerOptions, ServiceHttp, ServiceHttpOptions } from "./http.js";
 export { createServiceMetrics, createAgentMetrics, consumerLag } from "./metrics.js";
 export type { MetricsSource, ServiceMetrics, ServiceMetricsDeps, AgentMetrics, ConsumerLag } from "./metrics.js";
-export { explainEvent, formatExplanation } from "./explain.js";
+export { causeText, explainEvent, formatExplanation } from "./explain.js";
 export type { Explanation } from "./explain.js";

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTest, TestExit } from "../../src/cli/commands/test.js";
 import { runValidate } from "../../src/cli/commands/validate.js";
+import { causeText } from "../../src/apps/index.js";
 
 let dir: string;
 const MAP = "reactor:\n  - 'a/b':\n      - nope.sls\n  - 'c/d':\n      - ok.sls\n  - 'e/f':\n      - cond.sls\n  - 'g/*':\n      - ok.sls\n      - gone/*.sls\n";
@@ -107,5 +108,13 @@ void describe("reactor test --explain shows what each matched file rendered", ()
     const j = await run("e/f", '{"id":"web1","act":"accept"}', { explain: true, json: true });
     const r = JSON.parse(j.lines.join("")) as { explain: { rendered: { file: string; text: string }[] } };
     assert.deepEqual(r.explain.rendered, [{ file: "cond.sls", text: "\n" }]);
+  });
+});
+
+void describe("cause of an event as `event watch` and `explain` print it", () => {
+  void it("names the cause only when there is one (a `reactor run` job's event.send has depth 1 and no cause)", () => {
+    assert.equal(causeText({ depth: 1 }), " (depth 1)");
+    assert.equal(causeText({ depth: 2, causationId: "e1" }), " (caused by e1, depth 2)");
+    assert.equal(causeText({ depth: 0 }), "");
   });
 });
