@@ -25,3 +25,5 @@ export { createServiceMetrics, createAgentMetrics, consumerLag } from "./metrics
 export type { MetricsSource, ServiceMetrics, ServiceMetricsDeps, AgentMetrics, ConsumerLag } from "./metrics.js";
 export { causeText, explainEvent, formatExplanation } from "./explain.js";
 export type { Explanation } from "./explain.js";
+export { replayHistory, formatReplayLine, formatReplaySummary } from "./replay.js";
+export type { ReplayEventLine, ReplayGroup, ReplayOptions, ReplayReaction, ReplaySummary } from "./replay.js";

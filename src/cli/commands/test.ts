@@ -1,13 +1,17 @@
 /**
  * `reactor test TAG [DATA|@event.json] -c reactor.yaml [--json] [--explain] [--spec FILE]`: a dry
- * run of the reactor map (DESIGN.md 8). Exit codes: 0 ok, 1 expectations failed, 2 config or
- * render errors.
+ * run of the reactor map (DESIGN.md 8); `reactor test --replay 2h [--filter GLOB]`: the same map
+ * over the stored history, next to what the service fired. Exit codes: 0 ok, 1 expectations
+ * failed, 2 config, render or bus errors.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ConfigError, ConfigErrors, TemplateError, errorMessage } from "../../core/errors.js";
 import { loadServiceConfig, parseYaml, type ServiceConfig } from "../../config/index.js";
 import { MapIndex, dryRun, type DryRunResult } from "../../reactor/index.js";
+import { compileTagGlob } from "../../core/glob/index.js";
+import { createLogger, formatReplayLine, formatReplaySummary, openClient, replayHistory, resolveServers, type Client } from "../../apps/index.js";
+import { parseSince } from "../common.js";
 
 /** Exit codes of `reactor test`. */
 export const TestExit = { Ok: 0, ExpectationFailed: 1, Errors: 2 } as const;
@@ -17,6 +21,12 @@ interface TestOptions {
   json?: boolean;
   explain?: boolean;
   spec?: string;
+  /** `--replay DURATION` / `--since TIME`: backtest the map on the stored history. */
+  replay?: string;
+  since?: string;
+  /** Tag glob of the events to replay. */
+  filter?: string;
+  nats?: string;
 }
 
 /** One case of a spec file. */
@@ -37,6 +47,10 @@ export function registerTest(program: Command): void {
     .option("--json", "print one JSON object")
     .option("--explain", "also say why the other entries did not match")
     .option("--spec <file>", "a YAML list of cases {tag, data, expect} to check")
+    .option("--replay <duration>", "backtest: run the map over the events stored in the last DURATION (2h, 30m, 1d) and compare with what the service fired")
+    .option("--since <time>", "backtest from an ISO time (or a duration back from now), like --replay")
+    .option("--filter <glob>", "with --replay: only events whose tag matches this glob")
+    .option("--nats <url>", "with --replay: NATS server URL (default: NATS_URL, else the config file)")
     .action(async (tag: string | undefined, data: string | undefined, opts: TestOptions) => {
       process.exitCode = await runTest(tag, data, opts);
     });
@@ -61,7 +75,7 @@ export function problemsOf(err: unknown): TestProblem[] {
 
 /** Runs `reactor test`; returns the exit code. With `--json` every outcome is one JSON object. */
 export async function runTest(tag: string | undefined, data: string | undefined, opts: TestOptions, out: (s: string) => void = print): Promise<number> {
-  const failWith = (stage: "config" | "usage" | "data", err: unknown): number => {
+  const failWith = (stage: "config" | "usage" | "data" | "bus", err: unknown): number => {
     const problems = problemsOf(err);
     out(opts.json ? JSON.stringify({ ok: false, stage, errors: problems }) : problems.map(formatProblem).join("\n"));
     return TestExit.Errors;
@@ -73,6 +87,8 @@ export async function runTest(tag: string | undefined, data: string | undefined,
   } catch (err) {
     return failWith("config", err);
   }
+  const from = opts.replay ?? opts.since;
+  if (from !== undefined) return runReplay(config, from, opts, out, failWith);
   const index = new MapIndex(config.reactor);
   if (opts.spec !== undefined) return runSpec(opts.spec, config, index, out, opts.json === true);
   if (tag === undefined) return failWith("usage", new Error("reactor test: give a TAG (or --spec FILE, or --replay DURATION)"));
@@ -85,6 +101,40 @@ export async function runTest(tag: string | undefined, data: string | undefined,
   const result = dryRun(config, { tag, data: eventData }, { index, explain: opts.explain === true });
   out(opts.json ? JSON.stringify(result) : formatResult(result));
   return result.errors.length > 0 ? TestExit.Errors : TestExit.Ok;
+}
+
+/** `--replay`/`--since`: the backtest (read-only: apps/replay.ts). Exit 0, or 2 on errors. */
+async function runReplay(config: ServiceConfig, from: string, opts: TestOptions, out: (s: string) => void, failWith: (stage: "usage" | "bus", err: unknown) => number): Promise<number> {
+  let since: Date;
+  let filter: ((tag: string) => boolean) | undefined;
+  try {
+    since = parseSince(from);
+    if (opts.filter !== undefined) {
+      const glob = compileTagGlob(opts.filter, "fnmatch");
+      filter = (tag) => glob.test(tag);
+    }
+  } catch (err) {
+    return failWith("usage", err);
+  }
+  let client: Client;
+  try {
+    client = await openClient({ servers: resolveServers(opts.nats, config.nats.servers), name: "reactor test --replay", log: createLogger({ level: "warn" }), ensureStream: false });
+  } catch (err) {
+    return failWith("bus", err);
+  }
+  try {
+    const summary = await replayHistory(client, config, {
+      since,
+      ...(filter ? { filter } : {}),
+      onEvent: (line) => out(opts.json ? JSON.stringify(line) : formatReplayLine(line)),
+    });
+    out(opts.json ? JSON.stringify({ summary }) : formatReplaySummary(summary));
+    return TestExit.Ok;
+  } catch (err) {
+    return failWith("bus", err);
+  } finally {
+    await client.close();
+  }
 }
 
 function formatProblem(p: TestProblem): string {
