@@ -17,9 +17,13 @@ export function repeatedKeys(json: string): string[] {
         keys.add(s);
       }
       expectKey = false;
-    } else if (ch === "{") (open.push(new Set()), (expectKey = true));
-    else if (ch === "[") (open.push(null), (expectKey = false));
-    else if (ch === "}" || ch === "]") open.pop();
+    } else if (ch === "{") {
+      open.push(new Set());
+      expectKey = true;
+    } else if (ch === "[") {
+      open.push(null);
+      expectKey = false;
+    } else if (ch === "}" || ch === "]") open.pop();
     else if (ch === ",") expectKey = open.at(-1) instanceof Set;
   }
   return repeated;
