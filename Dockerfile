@@ -20,6 +20,7 @@ COPY package.json ./
 COPY schemas ./schemas
 COPY reactors ./reactors
 COPY examples ./examples
+COPY beacons.yaml ./beacons.yaml
 RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/reactor && chmod +x /app/dist/src/cli/main.js \
  && mkdir -p /var/lib/nats-reactor && chown node:node /var/lib/nats-reactor
 USER node

@@ -3,7 +3,8 @@
  * replays the decision with the same pure code as `reactor test --explain` (on today's map), and
  * adds what really happened: audit events, the ledger's record of each reaction, a rejection.
  */
-import { openKv, watchEvents, type EventStream } from "../bus/index.js";
+import { openKv } from "../bus/index.js";
+import { scanStored } from "./stream-scan.js";
 import type { ServiceConfig } from "../config/index.js";
 import { encodeSegment, type ReactorEvent } from "../core/index.js";
 import { dryRun, ReactionLedger, type DryRunResult, type LedgerRecord } from "../reactor/index.js";
@@ -22,36 +23,10 @@ export interface Explanation {
   readonly rejected?: { kind: string; reason: string };
 }
 
-/** Reads every stored message of `filter` since `since`, up to the stream's last sequence now. */
-async function scan(client: Client, filter: string, since: Date, each: (e: ReactorEvent) => boolean | void): Promise<void> {
-  const info = await client.conn.jsm.streams.info(client.streamName);
-  const last = info.state.last_seq;
-  if (info.state.messages === 0) return;
-  const stream: EventStream = await watchEvents(client.conn, client.streamName, {
-    filter,
-    start: { kind: "time", since },
-    maxEventBytes: client.maxEventBytes,
-    onInvalid: () => undefined,
-  });
-  // An ordered consumer has no end: stop at the last sequence that existed when we began, or when
-  // nothing arrives for a while (the filter may match nothing after `since`).
-  let idle = setTimeout(() => void stream.stop(), 500);
-  try {
-    for await (const d of stream) {
-      clearTimeout(idle);
-      if (each(d.event) === true || d.seq >= last) break;
-      idle = setTimeout(() => void stream.stop(), 500);
-    }
-  } finally {
-    clearTimeout(idle);
-    await stream.stop();
-  }
-}
-
 /** Explains one event; undefined when no event with that id is in the stream since `since`. */
 export async function explainEvent(client: Client, config: ServiceConfig, eventId: string, since: Date): Promise<Explanation | undefined> {
   let found: ReactorEvent | undefined;
-  await scan(client, "evt.>", since, (e) => {
+  await scanStored(client, "evt.>", since, (e) => {
     if (e.id !== eventId) return false;
     found = e;
     return true;
@@ -59,9 +34,9 @@ export async function explainEvent(client: Client, config: ServiceConfig, eventI
   if (!found) return undefined;
   const event = found;
   const audit: Explanation["audit"] = [];
-  await scan(client, `evt.reactor.event.${encodeSegment(eventId)}.>`, since, (e) => void audit.push({ tag: e.tag, data: e.data }));
+  await scanStored(client, `evt.reactor.event.${encodeSegment(eventId)}.>`, since, (e) => void audit.push({ tag: e.tag, data: e.data }));
   let rejected: Explanation["rejected"];
-  await scan(client, "evt.reactor.security.rejected", new Date(Date.parse(event.stamp) - 60_000), (e) => {
+  await scanStored(client, "evt.reactor.security.rejected", new Date(Date.parse(event.stamp) - 60_000), (e) => {
     if (e.data["event_id"] !== eventId) return false;
     rejected = { kind: String(e.data["kind"]), reason: String(e.data["reason"]) };
     return true;
@@ -76,11 +51,20 @@ export async function explainEvent(client: Client, config: ServiceConfig, eventI
   };
 }
 
+/**
+ * ` (caused by ID, depth N)` for an event of a causation chain, ` (depth N)` when it carries a depth
+ * but no cause (an old or hand-made event), and nothing for an event that no reaction caused.
+ */
+export function causeText(e: Pick<ReactorEvent, "depth" | "causationId">): string {
+  if (e.causationId) return ` (caused by ${e.causationId}, depth ${e.depth})`;
+  return e.depth ? ` (depth ${e.depth})` : "";
+}
+
 /** The explanation for people. */
 export function formatExplanation(x: Explanation): string {
   const out: string[] = [];
   const e = x.event;
-  out.push(`event ${e.id}`, `  tag:    ${e.tag}`, `  from:   ${e.source} at ${e.stamp}${e.depth ? ` (caused by ${e.causationId}, depth ${e.depth})` : ""}`);
+  out.push(`event ${e.id}`, `  tag:    ${e.tag}`, `  from:   ${e.source} at ${e.stamp}${causeText(e)}`);
   if (x.rejected) {
     out.push("", `REFUSED by the verifier (${x.rejected.kind}): ${x.rejected.reason}`, "Nothing was matched or run for it.");
     return out.join("\n");

@@ -23,5 +23,7 @@ export { startHttpServer, startServiceHttp, startAgentMetricsServer, serviceHeal
 export type { Health, HttpServer, HttpServerOptions, ServiceHttp, ServiceHttpOptions } from "./http.js";
 export { createServiceMetrics, createAgentMetrics, consumerLag } from "./metrics.js";
 export type { MetricsSource, ServiceMetrics, ServiceMetricsDeps, AgentMetrics, ConsumerLag } from "./metrics.js";
-export { explainEvent, formatExplanation } from "./explain.js";
+export { causeText, explainEvent, formatExplanation } from "./explain.js";
 export type { Explanation } from "./explain.js";
+export { replayHistory, formatReplayLine, formatReplaySummary } from "./replay.js";
+export type { ReplayEventLine, ReplayGroup, ReplayOptions, ReplayReaction, ReplaySummary } from "./replay.js";

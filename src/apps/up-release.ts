@@ -130,7 +130,7 @@ async function startHaproxy(o: ReleaseDemoOptions, port: number): Promise<{ pid:
   let tail = "";
   const onOutput = (b: Buffer) => {
     tail = (tail + b.toString()).slice(-4000);
-    for (const line of b.toString().split("\n")) if (line.trim()) log.info({ pid: child.pid }, line.trim());
+    for (const line of b.toString().split("\n")) if (line.trim()) log.info({ haproxy_pid: child.pid }, line.trim());
   };
   child.stdout.on("data", onOutput);
   child.stderr.on("data", onOutput);
@@ -149,7 +149,7 @@ async function startHaproxy(o: ReleaseDemoOptions, port: number): Promise<{ pid:
   const gone = () => spawnError ?? (child.exitCode !== null || child.signalCode !== null ? new Error(`haproxy exited during start (code ${child.exitCode}, signal ${child.signalCode}):\n${tail}`) : undefined);
   await poll(() => existsSync(socket), { what: `haproxy's admin socket ${socket}`, timeoutMs: 10_000, fail: gone, ...(o.signal ? { signal: o.signal } : {}) });
   await writeFile(pidfile, `${child.pid}\n`);
-  log.info({ pid: child.pid, url: `http://127.0.0.1:${port}/`, socket }, "haproxy started");
+  log.info({ haproxy_pid: child.pid, url: `http://127.0.0.1:${port}/`, socket }, "haproxy started");
   return { pid: child.pid!, socket };
 }
 

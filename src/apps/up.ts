@@ -77,7 +77,7 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
       const server: LaunchedServer = await launchNatsServer({ storeDir: join(stateDir, "nats") });
       cleanups.push(() => server.stop());
       url = server.url;
-      log.info({ url, pid: server.process.pid }, "nats-server started");
+      log.info({ url, server_pid: server.process.pid }, "nats-server started");
     }
     const service = await startService({ configPath: config, nats: url, serviceKeyFile: join(stateDir, "service.nk"), log: log.child({ component: "service" }) });
     cleanups.push(() => service.stop());

@@ -5,7 +5,8 @@ export type { AgentConfig, AgentConfigOverrides, ServiceCommands, MineFunctionSp
 export { compileSls, renderTemplateText } from "./sls.js";
 export type { CompiledSls } from "./sls.js";
 export { compileServiceConfig, loadServiceConfig, LOG_LEVELS, SERVICE_CONFIG_KEYS } from "./reactor-config.js";
-export type { ServiceConfig, LogLevel } from "./reactor-config.js";
+export type { ServiceConfig, ServiceConfigOptions, LogLevel } from "./reactor-config.js";
+export type { MissingSls } from "./reactor-checks.js";
 export type { ReactorMapEntry, SlsFile, SlsRef, Throttle } from "./reactor-map.js";
 export { parseSize, didYouMean } from "./reactor-checks.js";
 export { compileHttpConfig, parseListen, HMAC_ALGORITHMS, MIN_SECRET_LENGTH } from "./http-config.js";

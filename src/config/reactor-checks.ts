@@ -36,11 +36,19 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
 
 
 
+/**
+ * What to do with an SLS path of the map that names no file: `error` (a ConfigError: `validate`,
+ * `serve`), or `defer` (`reactor test`: as Salt, the entry still matches and the missing file is
+ * reported as a render error of the events that need it).
+ */
+export type MissingSls = "error" | "defer";
+
 /** Collects errors of one YAML source while reading its fields. */
 export class FieldChecker {
   constructor(
     readonly src: YamlSource,
     readonly errors: ConfigError[] = [],
+    readonly missingSls: MissingSls = "error",
   ) {}
 
   fail(path: FieldPath, reason: string): void {

@@ -8,7 +8,7 @@ import { compileHttpConfig, parseListen, type HttpConfig } from "./http-config.j
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
-import { FieldChecker } from "./reactor-checks.js";
+import { FieldChecker, type MissingSls } from "./reactor-checks.js";
 import { isMap } from "../core/index.js";
 import { compileReactorMap, type ReactorMapEntry } from "./reactor-map.js";
 import { parseYaml, type YamlSource } from "./yaml.js";
@@ -123,21 +123,27 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Top-level keys of reactor.yaml. */
 export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http"] as const;
 
+/** Options of compiling reactor.yaml. */
+export interface ServiceConfigOptions {
+  /** SLS paths that name no file: `error` (default) or `defer` to render time (`reactor test`). */
+  readonly missingSls?: MissingSls;
+}
+
 /** Reads and compiles reactor.yaml. Throws ConfigError or ConfigErrors. */
-export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
+export async function loadServiceConfig(path: string, opts: ServiceConfigOptions = {}): Promise<ServiceConfig> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
     throw new ConfigError({ file: path }, `cannot read the service configuration: ${errorMessage(err)}`, { cause: err });
   }
-  return compileServiceConfig(text, path);
+  return compileServiceConfig(text, path, opts);
 }
 
 /** Compiles the text of reactor.yaml; `file` names it in errors and relative paths resolve against its folder. */
-export function compileServiceConfig(text: string, file: string): ServiceConfig {
+export function compileServiceConfig(text: string, file: string, opts: ServiceConfigOptions = {}): ServiceConfig {
   const src = parseYaml(text, file);
-  const c = new FieldChecker(src);
+  const c = new FieldChecker(src, [], opts.missingSls);
   const raw = src.value ?? {};
   if (!isMap(raw)) throw new ConfigErrors([src.error([], "must be a map of service settings")]);
   c.unknownKeys(raw, [], SERVICE_CONFIG_KEYS);
@@ -189,7 +195,7 @@ function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string)
     if (err instanceof ConfigError) c.errors.push(err);
     return { entries: [], file };
   }
-  const mc = new FieldChecker(src, c.errors);
+  const mc = new FieldChecker(src, c.errors, c.missingSls);
   const value = isMap(src.value) && "reactor" in src.value ? src.value["reactor"] : src.value;
   const base = isMap(src.value) && "reactor" in src.value ? ["reactor"] : [];
   if (isMap(src.value)) mc.unknownKeys(src.value, [], ["reactor"]);

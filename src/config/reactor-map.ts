@@ -168,7 +168,9 @@ function slsRefs(raw: unknown, path: FieldPath, dir: string, c: FieldChecker, ca
     }
     const files = expand(w, dir);
     if (files.length === 0) {
-      c.fail(p, hasGlobMagic(w) ? `matches no file: ${JSON.stringify(w)}` : `names a file that does not exist: ${JSON.stringify(w)}`);
+      const reason = hasGlobMagic(w) ? `matches no file: ${JSON.stringify(w)}` : `names a file that does not exist: ${JSON.stringify(w)}`;
+      if (c.missingSls === "defer") out.push({ written: w, files: [missingFile(w, isAbsolute(w) ? w : join(dir, w), c.src.error(p, reason))] });
+      else c.fail(p, reason);
       return;
     }
     const compiled: SlsFile[] = [];
@@ -179,6 +181,22 @@ function slsRefs(raw: unknown, path: FieldPath, dir: string, c: FieldChecker, ca
     out.push({ written: w, files: compiled });
   });
   return out;
+}
+
+/**
+ * A stand-in for an SLS path that names no file (`missingSls: defer`): it renders to an error
+ * naming the file, as Salt reports "File missing or not found" for the event that needs it.
+ */
+function missingFile(written: string, absPath: string, where: ConfigError): SlsFile {
+  const at = `${where.location.file}${where.location.line !== undefined ? `:${where.location.line}` : ""}`;
+  const reason = `file missing or not found (named at ${at} ${where.location.path ?? ""})`.replace(" )", ")");
+  const sls: CompiledSls = {
+    file: written,
+    render: () => {
+      throw new ConfigError({ file: written }, reason);
+    },
+  };
+  return { path: written, absPath, sls };
 }
 
 function loadSls(absPath: string, shown: string, path: FieldPath, c: FieldChecker, cache: Map<string, CompiledSls | null>): CompiledSls | undefined {

@@ -2,10 +2,11 @@
  * `reactor test`: what an event would trigger, without executing anything. Uses the same match,
  * render and normalise functions as the live service.
  */
-import type { ServiceConfig, ReactorMapEntry } from "../config/index.js";
+import { renderTemplateText, type ServiceConfig, type ReactorMapEntry } from "../config/index.js";
+import { errorMessage } from "../core/errors.js";
 import type { TargetType } from "../core/reaction.js";
 import { MapIndex, type MatchInput } from "./matcher.js";
-import { renderReactions, type RenderOptions } from "./render.js";
+import { filesOf, renderReactions, type RenderOptions } from "./render.js";
 import type { ReactionProblem } from "./normalise.js";
 
 /** One matched entry as reported. */
@@ -35,6 +36,9 @@ export interface DryRunNoMatch {
   readonly detail: string;
 }
 
+/** The plain rendered text of one matched file (before YAML), or why there is none. */
+export type DryRunRendered = { readonly file: string; readonly text: string } | { readonly file: string; readonly error: string };
+
 /** The result of a dry run (the `--json` output of `reactor test`). */
 export interface DryRunResult {
   readonly tag: string;
@@ -42,7 +46,12 @@ export interface DryRunResult {
   readonly reactions: readonly DryRunReaction[];
   readonly errors: readonly ReactionProblem[];
   /** Only with `explain`. */
-  readonly explain?: { readonly not_matched: readonly DryRunNoMatch[]; readonly warnings: readonly ReactionProblem[] };
+  readonly explain?: {
+    readonly not_matched: readonly DryRunNoMatch[];
+    readonly warnings: readonly ReactionProblem[];
+    /** Each matched file's rendered text, so a false `{% if %}` that rendered nothing is visible. */
+    readonly rendered: readonly DryRunRendered[];
+  };
 }
 
 /** Options of a dry run. */
@@ -76,5 +85,18 @@ export function dryRun(config: Pick<ServiceConfig, "reactor">, event: MatchInput
   };
   if (!explained) return result;
   const notMatched = explained.unmatched.map((u) => ({ glob: u.entry.tag, name: u.entry.name, reason: u.reason, detail: u.detail }));
-  return { ...result, explain: { not_matched: notMatched, warnings: rendered.warnings } };
+  const texts = filesOf(matched).map((f) => renderedText(f, event, opts));
+  return { ...result, explain: { not_matched: notMatched, warnings: rendered.warnings, rendered: texts } };
+}
+
+/** The text Salt's template step would hand to YAML, with the context renderSlsFile gives. */
+function renderedText(file: ReturnType<typeof filesOf>[number], event: MatchInput, opts: RenderOptions): DryRunRendered {
+  const mine = opts.mine ?? (() => ({}));
+  const context = { tag: event.tag, data: event.data, mine, salt: { "mine.get": mine }, opts: {} };
+  try {
+    return { file: file.path, text: renderTemplateText(file.sls, context) };
+  } catch (err) {
+    // A missing file has no template (TypeError): its error is already in `errors`.
+    return { file: file.path, error: err instanceof TypeError ? "not rendered (see errors)" : errorMessage(err) };
+  }
 }

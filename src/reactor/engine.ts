@@ -297,6 +297,9 @@ export class ReactorEngine {
             reaction: r.id,
             file: r.file,
             fun: `${r.client}.${r.fun}`,
+            // the target as rendered (what `reactor test --replay` compares), beside the agents it chose
+            tgt: r.tgt ?? null,
+            tgt_type: r.tgt_type ?? null,
             jid,
             ok: outcome.ok,
             targets: outcome.targets ?? null,

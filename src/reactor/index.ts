@@ -6,7 +6,7 @@ export type { LowChunk, NormaliseResult, ReactionProblem } from "./normalise.js"
 export { renderReactions, renderSlsFile, filesOf } from "./render.js";
 export type { MineLookup, RenderOptions, RenderResult } from "./render.js";
 export { dryRun } from "./dry-run.js";
-export type { DryRunMatch, DryRunNoMatch, DryRunOptions, DryRunReaction, DryRunResult } from "./dry-run.js";
+export type { DryRunMatch, DryRunNoMatch, DryRunOptions, DryRunReaction, DryRunRendered, DryRunResult } from "./dry-run.js";
 export { ReactorEngine, engineConfig, BUS_INVALID_TAG, SECURITY_REJECTED_TAG } from "./engine.js";
 export type { EngineDeps, EngineConfig, EngineCounters, Verdict, RawMessage } from "./engine.js";
 export { dispatchReaction, DEFAULT_JOB_TIMEOUT_S } from "./dispatch.js";

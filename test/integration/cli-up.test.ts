@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { request } from "../fixtures/haproxy/haproxy.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
+import { logLines, repeatedKeys } from "../helpers/log-lines.js";
 
 /** Whether a process with this pid still exists (kill(pid, 0) throws ESRCH once it is gone). */
 function alive(pid: number): boolean {
@@ -90,5 +91,33 @@ describe("reactor up", () => {
     const r = await runCli(["up", "--no-agent"], { NATS_SERVER_BIN: "/nonexistent/nats-server" });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /nats-server not found on PATH\. Install it: `sudo apt-get install nats-server`/);
+  });
+});
+
+describe("reactor up logs", () => {
+  it("off a terminal: JSON lines, each key once (nested components as service/keys)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nr-up-logs-"));
+    await writeFile(join(dir, "beacons.yaml"), "beacons: {}\n");
+    // a demo* id: autosigned by the example map, so the handshake completes at once
+    await writeFile(join(dir, "agent.yaml"), "id: demo-logs1\nbeacons_file: beacons.yaml\n");
+    const up = startCli(["up", "--agent-config", join(dir, "agent.yaml")], { REACTOR_LOG_LEVEL: "info" });
+    try {
+      await waitFor(() => up.out().includes("nats-reactor is up"), { what: () => `the banner (stderr: ${up.err().slice(-3000)})`, timeoutMs: 60_000 });
+      await waitFor(() => up.err().includes('"msg":"key accepted"'), { what: () => `the agent's handshake (stderr: ${up.err().slice(-3000)})`, timeoutMs: 30_000 });
+      up.child.kill("SIGINT");
+      await new Promise((r) => up.child.once("exit", r));
+      const lines = logLines(up.err());
+      assert.ok(lines.length >= 6, up.err());
+      for (const l of lines) assert.deepEqual(repeatedKeys(l), [], l);
+      const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const auth = parsed.find((p) => p["msg"] === "auth attempt");
+      assert.equal(auth?.["component"], "service/keys");
+      const started = parsed.find((p) => p["msg"] === "nats-server started");
+      assert.equal(started?.["pid"], up.child.pid);
+      assert.equal(typeof started?.["server_pid"], "number");
+    } finally {
+      if (up.child.exitCode === null) up.child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -94,7 +94,7 @@ void describe("Dockerfile", () => {
   void it("installs with npm ci, builds, copies what the CLI reads at run time, and drops root", () => {
     assert.ok(lines.some((l) => /^RUN npm ci\b/.test(l)));
     assert.ok(lines.some((l) => /^RUN npm run build\b/.test(l)));
-    for (const p of ["package.json", "schemas", "reactors", "examples"]) assert.ok(lines.some((l) => l.startsWith(`COPY ${p} `)), p);
+    for (const p of ["package.json", "schemas", "reactors", "examples", "beacons.yaml"]) assert.ok(lines.some((l) => l.startsWith(`COPY ${p} `)), p);
     assert.equal(lines.filter((l) => l.startsWith("USER ")).at(-1), "USER node");
     const bin = JSON.parse(read("package.json")) as { bin: { reactor: string } };
     assert.equal(`/app/${bin.bin.reactor}`, "/app/dist/src/cli/main.js", "ENTRYPOINT is the package's bin");

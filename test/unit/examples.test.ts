@@ -3,7 +3,7 @@
  * spec file passes `reactor test --spec`, every SLS file is exercised by a spec, the orchestration
  * plans, and the example agent and beacons files compile.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { repoRoot } from "../helpers/paths.js";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -142,17 +142,18 @@ void describe("reactors/ examples", () => {
 });
 
 void describe("examples/ agent and beacons", () => {
-  void it("examples/agent.yaml compiles: demo-web through per-service commands, beacons.yaml beside it", () => {
+  void it("examples/agent.yaml compiles: demo-web through per-service commands, the top-level beacons.yaml", () => {
     const file = join(ROOT, "examples", "agent.yaml");
     const agent = compileAgentConfig(readFileSync(file, "utf8"), file);
     assert.equal(agent.id, "demo1");
     assert.equal(agent.service_manager, "command");
-    assert.equal(agent.beacons_file, join(ROOT, "examples", "beacons.yaml"));
+    assert.equal(agent.beacons_file, join(ROOT, "beacons.yaml"));
+    assert.ok(!existsSync(join(ROOT, "examples", "beacons.yaml")), "one beacons.yaml, at the top level: no second copy to drift");
     assert.deepEqual(agent.services["demo-web"]?.start.slice(0, 2), ["node", "examples/demo-web.mjs"]);
   });
 
-  void it("examples/beacons.yaml compiles with no errors: service (2 s), diskusage, load, inotify", () => {
-    const file = join(ROOT, "examples", "beacons.yaml");
+  void it("beacons.yaml (top level) compiles with no errors: service (2 s), diskusage, load, inotify", () => {
+    const file = join(ROOT, "beacons.yaml");
     const compiled = compileBeacons(parseYaml(readFileSync(file, "utf8"), file));
     assert.deepEqual(compiled.errors, []);
     assert.deepEqual(

@@ -33,11 +33,12 @@ void describe("schemas/*.schema.json", () => {
     const files: [SchemaName, string][] = [
       ["reactor", "reactors/reactor.yaml"],
       ["agent", "examples/agent.yaml"],
-      ["beacons", "examples/beacons.yaml"],
+      ["beacons", "beacons.yaml"],
     ];
     for (const [name, file] of files) {
       const text = readFileSync(join(ROOT, file), "utf8");
-      assert.ok(text.startsWith(`# yaml-language-server: $schema=../schemas/${name}.schema.json\n`), `${file} names its schema`);
+      const up = file.includes("/") ? "../" : "";
+      assert.ok(text.startsWith(`# yaml-language-server: $schema=${up}schemas/${name}.schema.json\n`), `${file} names its schema`);
       assert.deepEqual(errorsOf(name, text, file), [], file);
     }
   });

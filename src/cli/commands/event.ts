@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { createLogger, openClient, resolveServers, type Client } from "../../apps/index.js";
+import { causeText, createLogger, openClient, resolveServers, type Client } from "../../apps/index.js";
 import { watchEvents, type WatchStart } from "../../bus/index.js";
 import { compileTagGlob } from "../../core/glob/index.js";
 import { createEvent, errorMessage, subjectFilterForGlob, type ReactorEvent } from "../../core/index.js";
@@ -166,6 +166,6 @@ function jsonLine(e: ReactorEvent): string {
 function pretty(e: ReactorEvent): string {
   const color = process.stdout.isTTY;
   const tag = color ? `\x1b[1;36m${e.tag}\x1b[0m` : e.tag;
-  const meta = `${e.stamp} from ${e.source}${e.depth ? ` (caused by ${e.causationId}, depth ${e.depth})` : ""}`;
+  const meta = `${e.stamp} from ${e.source}${causeText(e)}`;
   return `${tag}  ${color ? `\x1b[2m${meta}\x1b[0m` : meta}\n${JSON.stringify(e.data, null, 2)}\n`;
 }
