@@ -25,7 +25,7 @@ import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { consumerLag } from "./metrics.js";
 import { ConsumerSupervisor } from "./consumer-supervisor.js";
 import { resolveServers } from "./client.js";
-import { startServiceSecurity } from "./service-security.js";
+import { natsAuthFromConfig, refuseInsecureNats, serviceSeed, startServiceSecurity, type NatsAuthSetup } from "./service-security.js";
 import { createMineCache, templateMine, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
@@ -44,6 +44,10 @@ export interface ServiceOptions {
   readonly wheel?: Record<string, ServiceFunction>;
   /** Use this key file instead of `keys.service_key` (`reactor up` keeps one per stack). */
   readonly serviceKeyFile?: string;
+  /** The generated NATS auth, over `nats.auth` of reactor.yaml (`reactor up` reloads its own server). */
+  readonly natsAuth?: NatsAuthSetup;
+  /** Accept a NATS server that admits unauthenticated clients (`--insecure-nats`; also `nats.insecure`, REACTOR_INSECURE_NATS=1). */
+  readonly allowInsecureNats?: boolean;
 }
 
 /** A running service. */
@@ -80,7 +84,20 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const config: ServiceConfig = opts.serviceKeyFile ? { ...loaded, keys: { ...loaded.keys, service_key: opts.serviceKeyFile } } : loaded;
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
-  const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
+  const natsAuth = opts.natsAuth ?? natsAuthFromConfig(config);
+  const conn = await openConnection({
+    servers,
+    name: config.nats.name ?? "reactor-service",
+    log: log.child({ component: "nats" }),
+    ...(config.nats.creds ? { creds: config.nats.creds } : natsAuth ? { nkeySeed: await serviceSeed(config.keys.service_key) } : {}),
+    ...(config.nats.tls ? { tls: config.nats.tls } : {}),
+  });
+  try {
+    await refuseInsecureNats(servers, config, opts.allowInsecureNats, log);
+  } catch (err) {
+    await conn.close();
+    throw err;
+  }
   const settings = streamSettings(config);
   await ensureEventStream(conn, settings);
   await ensureJobStream(conn, { replicas: config.stream.replicas });
@@ -91,7 +108,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
   const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
   const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });
-  const security = await startServiceSecurity(conn, config, () => publisher, log);
+  const security = await startServiceSecurity(conn, config, () => publisher, log, natsAuth);
   signer.sign = security.signEvent;
 
   const emit = async (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => {

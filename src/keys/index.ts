@@ -14,3 +14,15 @@ export type { AcceptedKeyCache } from "./cache.js";
 export { startEventVerifier } from "./verifier.js";
 export type { ServiceVerifier } from "./verifier.js";
 export { callKeyCommand } from "./client.js";
+export {
+  agentPermissions,
+  agentInboxPrefix,
+  natsAuthConfig,
+  loadOrCreateBootstrapPassword,
+  startNatsAuthSync,
+  configWriter,
+  writeAtomically,
+  BOOTSTRAP_USER,
+  BOOTSTRAP_INBOX_PREFIX,
+} from "./nats-auth.js";
+export type { NatsPermissions, NatsAuthInput, NatsAuthSync, NatsAuthSyncOptions } from "./nats-auth.js";
