@@ -18,6 +18,7 @@ import { registerKey } from "./commands/key.js";
 import { registerExplain } from "./commands/explain.js";
 
 import { packageRoot } from "../apps/index.js";
+import { addNatsAuthFlags } from "./common.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   version: string;
@@ -40,5 +41,7 @@ registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 registerKey(program);
 registerExplain(program);
+
+addNatsAuthFlags(program);
 
 await program.parseAsync(process.argv);
