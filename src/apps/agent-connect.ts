@@ -54,22 +54,39 @@ export async function connectAgent(o: AgentLinkOptions): Promise<AgentLink> {
       ...(o.signal ? { signal: o.signal } : {}),
     });
   if (!config.nats.bootstrap_password_file) {
-    const conn = await openConnection({ ...base, waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}) });
+    const conn = await openConnection({
+      ...base,
+      waitOnFirstConnect: true,
+      ...(config.nats.creds ? { creds: config.nats.creds } : {}),
+    });
     return { conn, session: await closingOnError(conn, async () => auth(conn, await o.grains())) };
   }
   const seed = (await readFile(o.identity.seedFile, "utf8")).trim();
   const password = await readPassword(config.nats.bootstrap_password_file);
   const own = (): Promise<Connection | "unknown-user"> =>
-    retryUnreachable(() => openConnection({ ...base, nkeySeed: seed, timeoutMs: 5000 }), log, o.signal).catch((err: unknown) => {
-      if (isAuthFailure(err)) return "unknown-user" as const;
-      throw err;
-    });
+    retryUnreachable(() => openConnection({ ...base, nkeySeed: seed, timeoutMs: 5000 }), log, o.signal).catch(
+      (err: unknown) => {
+        if (isAuthFailure(err)) return "unknown-user" as const;
+        throw err;
+      },
+    );
   const first = await own();
-  if (first !== "unknown-user") return { conn: first, session: await closingOnError(first, async () => auth(first, await o.grains())) };
+  if (first !== "unknown-user")
+    return { conn: first, session: await closingOnError(first, async () => auth(first, await o.grains())) };
 
-  log.info({ id: config.id }, "the NATS server does not know this agent's key yet: handshake as the bootstrap user");
+  log.info(
+    { id: config.id },
+    "the NATS server does not know this agent's key yet: handshake as the bootstrap user",
+  );
   const boot = await retryUnreachable(
-    () => openConnection({ ...base, name: `agent ${config.id} (bootstrap)`, inboxPrefix: BOOTSTRAP_INBOX_PREFIX, user: { name: BOOTSTRAP_USER, password }, timeoutMs: 5000 }),
+    () =>
+      openConnection({
+        ...base,
+        name: `agent ${config.id} (bootstrap)`,
+        inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
+        user: { name: BOOTSTRAP_USER, password },
+        timeoutMs: 5000,
+      }),
     log,
     o.signal,
   );
@@ -79,7 +96,8 @@ export async function connectAgent(o: AgentLinkOptions): Promise<AgentLink> {
   for (let attempt = 0; ; attempt++) {
     const c = await own();
     if (c !== "unknown-user") return { conn: c, session };
-    if (attempt === 0) log.info({ id: config.id }, "accepted; waiting for the NATS server to know this agent's key");
+    if (attempt === 0)
+      log.info({ id: config.id }, "accepted; waiting for the NATS server to know this agent's key");
     await pause(Math.min(2000, 50 * 2 ** attempt), o.signal);
   }
 }
@@ -94,7 +112,11 @@ async function closingOnError<T>(conn: Connection, fn: () => Promise<T>): Promis
 }
 
 /** Retries a connect while the server is unreachable (started after the agent); an auth failure is returned at once. */
-async function retryUnreachable(connect: () => Promise<Connection>, log: Logger, signal: AbortSignal | undefined): Promise<Connection> {
+async function retryUnreachable(
+  connect: () => Promise<Connection>,
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<Connection> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await connect();
@@ -110,7 +132,9 @@ async function readPassword(file: string): Promise<string> {
   try {
     return (await readFile(file, "utf8")).trim();
   } catch (err) {
-    throw new AuthError(`cannot read nats.bootstrap_password_file ${file}: ${errorMessage(err)}`, { cause: err });
+    throw new AuthError(`cannot read nats.bootstrap_password_file ${file}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 

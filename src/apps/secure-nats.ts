@@ -5,7 +5,12 @@
  * the service rewrites it (and reloads this server with SIGHUP) as keys are accepted or deleted.
  */
 import { join } from "node:path";
-import { loadOrCreateBootstrapPassword, loadOrCreateServiceKey, natsAuthConfig, writeAtomically } from "../keys/index.js";
+import {
+  loadOrCreateBootstrapPassword,
+  loadOrCreateServiceKey,
+  natsAuthConfig,
+  writeAtomically,
+} from "../keys/index.js";
 import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
 import type { NatsAuthSetup } from "./service-security.js";
 
@@ -40,8 +45,15 @@ export async function launchSecureNats(o: SecureNatsOptions): Promise<SecureNats
   const usersFile = join(o.stateDir, "nats-auth.conf");
   const serviceKey = await loadOrCreateServiceKey(serviceKeyFile);
   const bootstrapPassword = await loadOrCreateBootstrapPassword(bootstrapPasswordFile);
-  await writeAtomically(usersFile, natsAuthConfig({ servicePub: serviceKey.publicKey, bootstrapPassword, agents: [] }));
-  const server = await launchNatsServer({ storeDir: o.storeDir ?? join(o.stateDir, "nats"), include: usersFile, ...(o.config ? { config: o.config } : {}) });
+  await writeAtomically(
+    usersFile,
+    natsAuthConfig({ servicePub: serviceKey.publicKey, bootstrapPassword, agents: [] }),
+  );
+  const server = await launchNatsServer({
+    storeDir: o.storeDir ?? join(o.stateDir, "nats"),
+    include: usersFile,
+    ...(o.config ? { config: o.config } : {}),
+  });
   return {
     server,
     url: server.url,
@@ -53,7 +65,8 @@ export async function launchSecureNats(o: SecureNatsOptions): Promise<SecureNats
       bootstrapPasswordFile,
       ...(o.customEvents ? { customEvents: o.customEvents } : {}),
       reload: async () => {
-        if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill("SIGHUP");
+        if (server.process.exitCode === null && server.process.signalCode === null)
+          server.process.kill("SIGHUP");
       },
     },
   };

@@ -69,7 +69,9 @@ export function agentPermissions(agentId: string, customEvents: readonly string[
 function customEventSubject(prefix: string): string {
   const segs = prefix.split("/").filter((s) => s !== "");
   if (segs.length === 0 || segs[0] === "salt" || segs[0] === "reactor") {
-    throw new AuthError(`custom event prefix ${JSON.stringify(prefix)} must be a tag prefix outside salt/ and reactor/`);
+    throw new AuthError(
+      `custom event prefix ${JSON.stringify(prefix)} must be a tag prefix outside salt/ and reactor/`,
+    );
   }
   return `evt.${segs.map(encodeSegment).join(".")}.>`;
 }
@@ -106,7 +108,9 @@ export function natsAuthConfig(input: NatsAuthInput): string {
     const p = agentPermissions(a.id, input.customEvents);
     lines.push(`    # agent ${q(a.id)}`);
     lines.push(`    { nkey: ${q(a.pub)},`);
-    lines.push(`      permissions: { publish: { allow: ${list(p.publish)} }, subscribe: { allow: ${list(p.subscribe)} } } }`);
+    lines.push(
+      `      permissions: { publish: { allow: ${list(p.publish)} }, subscribe: { allow: ${list(p.subscribe)} } } }`,
+    );
   }
   lines.push("  ]", "}", "");
   return lines.join("\n");
@@ -118,10 +122,12 @@ export async function loadOrCreateBootstrapPassword(file: string): Promise<strin
   try {
     await writeFile(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new AuthError(`cannot create ${file}: ${errorMessage(err)}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST")
+      throw new AuthError(`cannot create ${file}: ${errorMessage(err)}`, { cause: err });
   }
   const pw = (await readFile(file, "utf8")).trim();
-  if (!/^[A-Za-z0-9_-]{16,}$/.test(pw)) throw new AuthError(`${file} must hold a password of at least 16 characters [A-Za-z0-9_-]`);
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(pw))
+    throw new AuthError(`${file} must hold a password of at least 16 characters [A-Za-z0-9_-]`);
   return pw;
 }
 

@@ -21,7 +21,12 @@
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { connect, nkeyAuthenticator, usernamePasswordAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import {
+  connect,
+  nkeyAuthenticator,
+  usernamePasswordAuthenticator,
+  type NatsConnection,
+} from "@nats-io/transport-node";
 import { startAgent, type AgentHandle } from "../../src/apps/agent.js";
 import { createLogger } from "../../src/apps/logger.js";
 import { launchSecureNats, type SecureNats } from "../../src/apps/secure-nats.js";
@@ -57,8 +62,15 @@ export async function startSecureStack(o: SecureStackOptions = {}): Promise<Secu
   // Accept the stack's agents by autosign (the rest of the fixture's reactor.yaml as it is).
   const yamlFile = join(dir, "reactor.yaml");
   const yaml = await readFile(yamlFile, "utf8");
-  await writeFile(yamlFile, yaml.replace(/^keys:.*$/m, "") + `\nkeys: { service_key: service.nk, autosign: ${JSON.stringify(ids)} }\n`);
-  const nats = await launchSecureNats({ stateDir: join(dir, "secure"), serviceKeyFile: join(dir, "service.nk") });
+  await writeFile(
+    yamlFile,
+    yaml.replace(/^keys:.*$/m, "") +
+      `\nkeys: { service_key: service.nk, autosign: ${JSON.stringify(ids)} }\n`,
+  );
+  const nats = await launchSecureNats({
+    stateDir: join(dir, "secure"),
+    serviceKeyFile: join(dir, "service.nk"),
+  });
   const raw: NatsConnection[] = [];
   const agents = new Map<string, AgentHandle>();
   let service: ServiceHandle | undefined;
@@ -70,7 +82,13 @@ export async function startSecureStack(o: SecureStackOptions = {}): Promise<Secu
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    service = await startService({ configPath: yamlFile, nats: nats.url, natsAuth: nats.natsAuth, allowInsecureNats: false, log });
+    service = await startService({
+      configPath: yamlFile,
+      nats: nats.url,
+      natsAuth: nats.natsAuth,
+      allowInsecureNats: false,
+      log,
+    });
     const started = await Promise.all(
       ids.map(async (id) => {
         const file = join(dir, `agent-${id}.yaml`);
@@ -106,17 +124,34 @@ export async function startSecureStack(o: SecureStackOptions = {}): Promise<Secu
     agents,
     seed,
     connectAs: async (id, opts = {}) =>
-      track(connect({ ...base, name: `attacker as ${id}`, inboxPrefix: opts.inboxPrefix ?? agentInboxPrefix(id), authenticator: nkeyAuthenticator(new TextEncoder().encode(await seed(id))) })),
+      track(
+        connect({
+          ...base,
+          name: `attacker as ${id}`,
+          inboxPrefix: opts.inboxPrefix ?? agentInboxPrefix(id),
+          authenticator: nkeyAuthenticator(new TextEncoder().encode(await seed(id))),
+        }),
+      ),
     connectBootstrap: async () =>
       track(
         connect({
           ...base,
           name: "attacker as bootstrap",
           inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
-          authenticator: usernamePasswordAuthenticator(BOOTSTRAP_USER, (await readFile(nats.bootstrapPasswordFile, "utf8")).trim()),
+          authenticator: usernamePasswordAuthenticator(
+            BOOTSTRAP_USER,
+            (await readFile(nats.bootstrapPasswordFile, "utf8")).trim(),
+          ),
         }),
       ),
-    connectService: async () => track(connect({ ...base, name: "service (test)", authenticator: nkeyAuthenticator(new TextEncoder().encode(await serviceSeed())) })),
+    connectService: async () =>
+      track(
+        connect({
+          ...base,
+          name: "service (test)",
+          authenticator: nkeyAuthenticator(new TextEncoder().encode(await serviceSeed())),
+        }),
+      ),
     anonymous: () => track(connect({ ...base, name: "anonymous" })),
     stop,
   };
