@@ -19,7 +19,7 @@ export { up, upBanner, packageRoot } from "./up.js";
 export type { UpOptions, UpHandle } from "./up.js";
 export { launchNatsServer, NATS_SERVER_MISSING } from "./nats-launcher.js";
 export type { LaunchOptions, LaunchedServer } from "./nats-launcher.js";
-export { launchSecureNats } from "./secure-nats.js";
+export { launchSecureNats, natsAuthBootstrapConfig } from "./secure-nats.js";
 export type { SecureNats, SecureNatsOptions } from "./secure-nats.js";
 export type { NatsAuthSetup } from "./service-security.js";
 export { startHttpServer, startServiceHttp, startAgentMetricsServer, serviceHealth, publisherSink } from "./http.js";

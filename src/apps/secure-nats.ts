@@ -12,7 +12,9 @@ import {
   writeAtomically,
 } from "../keys/index.js";
 import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
-import type { NatsAuthSetup } from "./service-security.js";
+import { loadServiceConfig } from "../config/index.js";
+import { ConfigError } from "../core/index.js";
+import { bootstrapPasswordFile, natsAuthFromConfig, type NatsAuthSetup } from "./service-security.js";
 
 /** Where things are kept, all under `stateDir` by default. */
 export interface SecureNatsOptions {
@@ -70,4 +72,23 @@ export async function launchSecureNats(o: SecureNatsOptions): Promise<SecureNats
       },
     },
   };
+}
+
+/**
+ * The first users file of a deployment from reactor.yaml (`reactor nats config`): the service key
+ * (created when missing), admin keys and the bootstrap user; no agents yet (the service adds them).
+ */
+export async function natsAuthBootstrapConfig(configPath: string): Promise<string> {
+  const config = await loadServiceConfig(configPath);
+  const setup = natsAuthFromConfig(config);
+  if (!setup) throw new ConfigError({ file: configPath }, "nats.auth is not set: add nats.auth.users_file (docs/security.md)");
+  const serviceKey = await loadOrCreateServiceKey(config.keys.service_key);
+  const bootstrapPassword = await loadOrCreateBootstrapPassword(bootstrapPasswordFile(setup, config.keys.service_key));
+  return natsAuthConfig({
+    servicePub: serviceKey.publicKey,
+    adminKeys: config.keys.admin_keys,
+    bootstrapPassword,
+    agents: [],
+    ...(setup.customEvents ? { customEvents: setup.customEvents } : {}),
+  });
 }

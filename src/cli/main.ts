@@ -16,6 +16,7 @@ import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
 import { registerKey } from "./commands/key.js";
 import { registerExplain } from "./commands/explain.js";
+import { registerNats } from "./commands/nats.js";
 
 import { packageRoot } from "../apps/index.js";
 import { addNatsAuthFlags } from "./common.js";
@@ -41,6 +42,7 @@ registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 registerKey(program);
 registerExplain(program);
+registerNats(program);
 
 addNatsAuthFlags(program);
 
