@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUser } from "@nats-io/nkeys";
 import { authenticate } from "../src/agent/index.js";
-import { consumeJobs, createEventPublisher, kvKey, openConnection, openKv, type Connection, type EventPublisher } from "../src/bus/index.js";
+import { consumeJobs, ensureAgentConsumer, createEventPublisher, kvKey, openConnection, openKv, type Connection, type EventPublisher } from "../src/bus/index.js";
 import { signEvent, signerFromSeed } from "../src/core/auth/index.js";
 import { createEvent } from "../src/core/index.js";
 import { startNatsServer } from "../test/helpers/nats-server.js";
@@ -78,7 +78,8 @@ await runBench("scale", (SECONDS + 300) * 1000, async (defer) => {
   });
   await windowed(AGENTS, 20, async (i) => {
     const a = agents[i]!;
-    const js = await consumeJobs(a.conn, a.id, { ackWaitMs: 60_000, onInvalid: () => undefined });
+    await ensureAgentConsumer(admin, a.id);
+    const js = await consumeJobs(a.conn, a.id, { onInvalid: () => undefined });
     streams.push(js);
     void (async () => {
       for await (const d of js) {

@@ -33,8 +33,10 @@ export interface AuthClientOptions {
   readonly id: string;
   readonly identity: Pick<AgentIdentity, "publicKey" | "sign">;
   readonly stateDir: string;
-  /** The service's public key from the agent config; without it, trust on first use. */
+  /** The service's public key from the agent config (`service_pub`); without it or a fingerprint, trust on first use. */
   readonly servicePub?: string;
+  /** The service key's fingerprint from the agent config (`service_finger`, Salt's `master_finger`). */
+  readonly serviceFinger?: string;
   /** Grains offered for the service's autosign_grains. */
   readonly grains?: Readonly<Record<string, unknown>>;
   /** Longest wait between attempts while denied or unanswered, ms. Default 5 min. */
@@ -99,6 +101,9 @@ async function attempt(o: AuthClientOptions, pinned: string | undefined): Promis
   const challenge = await request<AuthChallenge>(o, { op: "hello", id: o.id, pub });
   if (!challenge.ok) return challenge.error;
   if (!isPublicKey(challenge.service)) return "the service key in the answer is not a public nkey";
+  if (pinned === undefined && o.serviceFinger !== undefined && fingerprint(challenge.service) !== o.serviceFinger) {
+    throw new AuthError(`the service key's fingerprint ${fingerprint(challenge.service)} is not service_finger ${o.serviceFinger} of the agent config; refusing it`);
+  }
   if (pinned !== undefined && challenge.service !== pinned) {
     throw new AuthError(`the service key changed: trusted ${fingerprint(pinned)}, offered ${fingerprint(challenge.service)}; refusing it (remove ${SERVICE_KEY_FILE} from the state directory to trust the new one)`);
   }
@@ -121,7 +126,8 @@ async function accepted(o: AuthClientOptions, service: string, firstUse: boolean
   const serviceFingerprint = fingerprint(service);
   if (firstUse) {
     await writeFile(join(o.stateDir, SERVICE_KEY_FILE), `${service}\n`, { mode: 0o644 });
-    log.warn({ service, fingerprint: serviceFingerprint }, "trusting the service key on first contact; check its fingerprint with `reactor key finger` on the service host");
+    if (o.serviceFinger !== undefined) log.info({ service, fingerprint: serviceFingerprint }, "service key matches service_finger; stored");
+    else log.warn({ service, fingerprint: serviceFingerprint }, "trusting the service key on first contact; check its fingerprint with `reactor key finger` on the service host");
   }
   log.info({ id: o.id }, "key accepted");
   return { servicePub: service, serviceFingerprint, verifyJob: (subject, payload, signature) => verifyJob(subject, payload, signature, service) };

@@ -4,21 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import {
-  consumeJobs,
-  createEventPublisher,
-  ensureJobStream,
-  kvKey,
-  openConnection,
-  openKv,
-  type Connection,
-  type JobDelivery,
-} from "../bus/index.js";
+import { bindKv, consumeJobs, createEventPublisher, kvKey, type Connection, type JobDelivery } from "../bus/index.js";
 import { loadAgentConfig, parseYaml, type AgentConfig, type AgentConfigOverrides } from "../config/index.js";
 import { errorMessage, ReportWindow, type JobRequest, type JobReturn, type Logger } from "../core/index.js";
 import { signEvent } from "../core/auth/index.js";
 import {
-  authenticate,
   createBuiltinRegistry,
   detectGrains,
   createExecutor,
@@ -29,7 +19,8 @@ import {
   type Executor,
 } from "../agent/index.js";
 import { compileBeacons, createBeaconScheduler, createBeaconsModule, type BeaconScheduler } from "../beacons/index.js";
-import { createMineModule, createMinePublisher, createMineReader, openMineStore, openMinionsStore, type MinePublisher } from "../mine/index.js";
+import { createMineModule, createMinePublisher, createMineReader, type MineEntry, type MinePublisher, type MinionInfo } from "../mine/index.js";
+import { connectAgent } from "./agent-connect.js";
 import { openBufferedSink, type BufferedSink } from "./agent-sink.js";
 import { resolveServers } from "./client.js";
 import { createLogger } from "./logger.js";
@@ -72,19 +63,15 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const identity = await loadOrCreateIdentity(config.state_dir);
   log.info({ public_key: identity.publicKey, state_dir: config.state_dir }, "agent identity");
 
-  const conn = await openConnection({ servers: config.nats.servers, name: `agent ${config.id}`, log: log.child({ component: "nats" }), waitOnFirstConnect: true, ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
-  let staticGrains: Awaited<ReturnType<typeof detectedGrains>>;
-  let session: Awaited<ReturnType<typeof authenticate>>;
-  try {
-    await ensureJobStream(conn);
-    staticGrains = await detectedGrains(config, log);
-    // Like a Salt minion, nothing runs until the key service accepted this agent's key.
-    session = await authenticate({ conn, id: config.id, identity, stateDir: config.state_dir, grains: staticGrains, log, ...(opts.signal ? { signal: opts.signal } : {}) });
-  } catch (err) {
-    // refused, rejected or stopped while waiting: nothing else holds the connection open
-    await conn.close().catch(() => undefined);
-    throw err;
-  }
+  // Like a Salt minion, nothing runs until the key service accepted this agent's key.
+  let staticGrains: Record<string, unknown> | undefined;
+  const { conn, session } = await connectAgent({
+    config,
+    identity,
+    log,
+    grains: async () => (staticGrains ??= await detectedGrains(config, log)),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   log.info({ service_fingerprint: session.serviceFingerprint }, "accepted by the reactor service");
   const publisher = createEventPublisher(conn, { maxEventBytes: 1024 * 1024, retryForMs: 2000, sign: (e) => signEvent(e, identity) });
   const sink = await openBufferedSink({ agentId: config.id, stateDir: config.state_dir, publisher, maxEvents: config.buffer.max_events, log: log.child({ component: "buffer" }) });
@@ -103,8 +90,9 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const beacons = await startBeacons(config, sink, serviceManager, executor, log, (b, ok) => metrics.beaconRun(b, ok));
   registry.add("beacons", createBeaconsModule({ scheduler: beacons, file: config.beacons_file }));
 
-  const mineStore = await openMineStore(conn);
-  const minionsKv = await openMinionsStore(conn);
+  // Bound, not created: the service made the buckets, and an agent's NATS user may touch only its own keys.
+  const mineStore = await bindKv<MineEntry>(conn, "mine");
+  const minionsKv = await bindKv<MinionInfo>(conn, "minions");
   const runFn = async (fun: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>) => {
     const ret = await executor.run({ jid: `mine-${Date.now()}`, fun, arg: args, kwarg: kwargs, tgt: config.id, tgt_type: "list", timeout: config.job_timeout, expires: new Date(Date.now() + 60_000).toISOString(), user: "mine" });
     if (!ret.success) throw new Error(typeof ret.return === "string" ? ret.return : JSON.stringify(ret.return));
@@ -113,7 +101,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, log: log.child({ component: "mine" }), ...(config.mine_change_events ? { emitChange: (tag: string, data: Record<string, unknown>) => sink.emit(tag, data) } : {}) });
   registry.add("mine", createMineModule(mine, createMineReader({ mine: mineStore, minions: minionsKv })));
 
-  const minions = await openKv<MinionValue>(conn, { bucket: "minions", history: 1 });
+  const minions = await bindKv<MinionValue>(conn, "minions");
   const grains = staticGrains;
   const presence = async () => {
     try {
@@ -143,7 +131,11 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     void sink.emit(`salt/minion/${config.id}/jobs/refused`, { id: config.id, count: r.count, by_kind: r.by_kind, first_at: r.first_at, last_at: r.last_at }).catch(() => undefined);
   }, 1000);
   refusalTimer.unref();
-  const jobs = await consumeJobs(conn, config.id, { ackWaitMs: 15_000, onInvalid: (reason) => refuse("malformed", { reason }) });
+  const jobs = await consumeJobs(conn, config.id, {
+    onInvalid: (reason) => refuse("malformed", { reason }),
+    onWait: (reason) => log.info({ reason }, "waiting for the job consumer"),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const metricsServer = config.metrics.listen ? await startAgentMetricsServer(config.metrics.listen, metrics, log) : undefined;
   const timed = async (job: JobRequest): Promise<JobReturn> => {
     const t0 = performance.now();

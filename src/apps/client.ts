@@ -8,11 +8,13 @@ import {
   ensureEventStream,
   openConnection,
   type Connection,
+  type ConnectOptions,
   type EventPublisher,
 } from "../bus/index.js";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { signEvent, signJob } from "../core/auth/index.js";
-import { silentLogger, type Logger } from "../core/index.js";
+import { BusError, errorMessage, silentLogger, type Logger } from "../core/index.js";
 import { DEFAULT_SERVICE_KEY_FILE, loadServiceKey, type ServiceKey } from "../keys/index.js";
 
 /** Default server when neither --nats, NATS_URL nor a config file says otherwise. */
@@ -24,6 +26,38 @@ export function resolveServers(flag: string | undefined, fromConfig?: readonly s
   if (raw) return raw.split(",").map((s) => s.trim()).filter(Boolean);
   if (fromConfig && fromConfig.length > 0) return [...fromConfig];
   return [DEFAULT_NATS_URL];
+}
+
+/** The environment variables of the CLI's NATS credentials (the `--creds`, `--nkey`, `--tls-*` flags set them). */
+export const NATS_AUTH_ENV = {
+  creds: "NATS_CREDS",
+  nkey: "NATS_NKEY",
+  tlsCa: "NATS_TLS_CA",
+  tlsCert: "NATS_TLS_CERT",
+  tlsKey: "NATS_TLS_KEY",
+} as const;
+
+/**
+ * The CLI's NATS credentials from the environment: a creds file (NATS_CREDS), or an nkey seed file
+ * (NATS_NKEY: the service key on its host, an admin key), and TLS files (NATS_TLS_CA, NATS_TLS_CERT,
+ * NATS_TLS_KEY). None: an unauthenticated connection, which the generated auth refuses.
+ */
+export async function cliNatsAuth(env: NodeJS.ProcessEnv = process.env): Promise<Pick<ConnectOptions, "creds" | "nkeySeed" | "tls">> {
+  const get = (k: keyof typeof NATS_AUTH_ENV) => (env[NATS_AUTH_ENV[k]] ?? "") || undefined;
+  const creds = get("creds");
+  const nkey = get("nkey");
+  let nkeySeed: string | undefined;
+  if (!creds && nkey) {
+    try {
+      nkeySeed = (await readFile(nkey, "utf8")).trim();
+    } catch (err) {
+      throw new BusError(`cannot read the NATS nkey seed ${nkey} (--nkey / NATS_NKEY): ${errorMessage(err)}`, { cause: err });
+    }
+  }
+  const [ca, cert, key] = [get("tlsCa"), get("tlsCert"), get("tlsKey")];
+  if ((cert === undefined) !== (key === undefined)) throw new BusError("--tls-cert and --tls-key (NATS_TLS_CERT, NATS_TLS_KEY) go together");
+  const tls = ca || cert ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } : undefined;
+  return { ...(creds ? { creds } : {}), ...(nkeySeed ? { nkeySeed } : {}), ...(tls ? { tls } : {}) };
 }
 
 /** A connected CLI client. */
@@ -52,7 +86,7 @@ export async function openClient(opts: {
 }): Promise<Client> {
   const log = opts.log ?? silentLogger;
   const key = opts.signing ? await loadCliKey(opts.keyFile) : undefined;
-  const conn = await openConnection({ servers: opts.servers, name: opts.name, log, timeoutMs: 5000, jetStreamWaitMs: 5000 });
+  const conn = await openConnection({ servers: opts.servers, name: opts.name, log, timeoutMs: 5000, jetStreamWaitMs: 5000, ...(await cliNatsAuth()) });
   const settings = defaultStreamSettings();
   try {
     const info = await conn.jsm.streams.info(settings.name).catch(() => undefined);

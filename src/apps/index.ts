@@ -1,6 +1,6 @@
 export { createLogger } from "./logger.js";
 export type { LoggerOptions } from "./logger.js";
-export { openClient, resolveServers, DEFAULT_NATS_URL } from "./client.js";
+export { openClient, resolveServers, cliNatsAuth, DEFAULT_NATS_URL, NATS_AUTH_ENV } from "./client.js";
 export type { Client } from "./client.js";
 export { startService, streamSettings } from "./service.js";
 export type { ServiceOptions, ServiceHandle } from "./service.js";
@@ -19,6 +19,9 @@ export { up, upBanner, packageRoot } from "./up.js";
 export type { UpOptions, UpHandle } from "./up.js";
 export { launchNatsServer, NATS_SERVER_MISSING } from "./nats-launcher.js";
 export type { LaunchOptions, LaunchedServer } from "./nats-launcher.js";
+export { launchSecureNats, natsAuthBootstrapConfig } from "./secure-nats.js";
+export type { SecureNats, SecureNatsOptions } from "./secure-nats.js";
+export type { NatsAuthSetup } from "./service-security.js";
 export { startHttpServer, startServiceHttp, startAgentMetricsServer, serviceHealth, publisherSink } from "./http.js";
 export type { Health, HttpServer, HttpServerOptions, ServiceHttp, ServiceHttpOptions } from "./http.js";
 export { createServiceMetrics, createAgentMetrics, consumerLag } from "./metrics.js";

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 /** How to start the server. */
 export interface LaunchOptions {
@@ -15,6 +15,8 @@ export interface LaunchOptions {
   storeDir: string;
   /** Extra lines of server configuration. */
   config?: string;
+  /** A file the server's config includes (absolute; nats-server resolves includes against its config's folder). */
+  include?: string;
   /** The binary. Default: NATS_SERVER_BIN, else `nats-server` on PATH. */
   bin?: string;
   /** Give up after this long (ms). Default 15 s. */
@@ -46,6 +48,7 @@ export async function launchNatsServer(opts: LaunchOptions): Promise<LaunchedSer
     `max_payload: 8MB`,
   ];
   if (opts.config) lines.push(opts.config);
+  if (opts.include) lines.push(`include ${JSON.stringify(relative(dirname(confPath), opts.include))}`);
   await writeFile(confPath, lines.join("\n") + "\n");
   let output = "";
   const child = spawn(opts.bin ?? process.env.NATS_SERVER_BIN ?? "nats-server", ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });

@@ -2,11 +2,24 @@
  * The service's security parts (DESIGN.md 2.4): its key pair, the key service (auth handshake,
  * `salt/auth`, `salt/key`, wheel `key.*`), and the event verifier the engine asks before matching.
  */
-import { openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } from "../bus/index.js";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { admitsAnonymous, ensureAgentConsumer, openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } from "../bus/index.js";
 import type { ServiceConfig } from "../config/index.js";
 import { signEvent, signJob } from "../core/auth/index.js";
-import { createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
-import { loadOrCreateServiceKey, openKeyStore, openReplayStore, startEventVerifier, startKeyService, type ServiceKey } from "../keys/index.js";
+import { BusError, createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
+import {
+  configWriter,
+  loadOrCreateBootstrapPassword,
+  loadOrCreateServiceKey,
+  openKeyStore,
+  openReplayStore,
+  startEventVerifier,
+  startKeyService,
+  startNatsAuthSync,
+  type NatsAuthSync,
+  type ServiceKey,
+} from "../keys/index.js";
 import { openMineStore, purgeAgent } from "../mine/index.js";
 import type { RawMessage, ServiceFunction, Verdict } from "../reactor/index.js";
 
@@ -24,8 +37,65 @@ export interface ServiceSecurity {
   stop(): Promise<void>;
 }
 
+/** The generated NATS auth the service keeps up to date (docs/security.md). */
+export interface NatsAuthSetup {
+  /** The `authorization` block the service writes. */
+  readonly usersFile: string;
+  /** Default `bootstrap.pass` beside the service key. */
+  readonly bootstrapPasswordFile?: string;
+  /** Makes the server read the file again (SIGHUP). */
+  readonly reload: () => Promise<void>;
+  /** Tag prefixes agents may send custom events under. */
+  readonly customEvents?: readonly string[];
+}
+
+/** `nats.auth` of reactor.yaml as a setup: reload by SIGHUP to the pid in `server_pid_file`, if given. */
+export function natsAuthFromConfig(config: ServiceConfig): NatsAuthSetup | undefined {
+  const a = config.nats.auth;
+  if (!a) return undefined;
+  return {
+    usersFile: a.users_file,
+    ...(a.bootstrap_password_file ? { bootstrapPasswordFile: a.bootstrap_password_file } : {}),
+    customEvents: a.custom_events,
+    reload: async () => {
+      if (!a.server_pid_file) return;
+      const pid = Number((await readFile(a.server_pid_file, "utf8")).trim());
+      if (!Number.isInteger(pid) || pid <= 0) throw new BusError(`${a.server_pid_file} does not hold a pid`);
+      process.kill(pid, "SIGHUP");
+    },
+  };
+}
+
+/** The bootstrap password file of a setup. */
+export function bootstrapPasswordFile(setup: NatsAuthSetup, serviceKeyFile: string): string {
+  return setup.bootstrapPasswordFile ?? join(dirname(serviceKeyFile), "bootstrap.pass");
+}
+
+/** The service key's seed (created when missing), to authenticate to NATS as its nkey user. */
+export async function serviceSeed(file: string): Promise<string> {
+  await loadOrCreateServiceKey(file);
+  return (await readFile(file, "utf8")).trim();
+}
+
+/**
+ * Refuses a NATS server that lets a client in without credentials (any local process could then
+ * rewrite keys, read the mine and answer `reactor.auth`), unless the operator allowed it:
+ * `allow` (`--insecure-nats`), `nats.insecure: true`, or REACTOR_INSECURE_NATS=1 (the test harness).
+ */
+export async function refuseInsecureNats(servers: readonly string[], config: ServiceConfig, allow: boolean | undefined, log: Logger): Promise<void> {
+  const allowed = allow === true || config.nats.insecure || process.env.REACTOR_INSECURE_NATS === "1";
+  if (!(await admitsAnonymous(servers, config.nats.tls))) return;
+  if (!allowed) {
+    throw new BusError(
+      `the NATS server at ${servers.join(", ")} lets clients in without credentials: any local process could then rewrite keys, read every mine value and answer agents' handshakes. ` +
+        "Run it with the generated auth (reactor up does; see docs/security.md, `reactor nats config`), or accept the risk on purpose with --insecure-nats or nats.insecure: true",
+    );
+  }
+  log.warn({ servers }, "the NATS server admits unauthenticated clients (allowed by --insecure-nats / nats.insecure / REACTOR_INSECURE_NATS)");
+}
+
 /** Loads (or creates) the service key and starts the key service and the verifier. */
-export async function startServiceSecurity(conn: Connection, config: ServiceConfig, publisher: () => EventPublisher, log: Logger): Promise<ServiceSecurity> {
+export async function startServiceSecurity(conn: Connection, config: ServiceConfig, publisher: () => EventPublisher, log: Logger, natsAuth?: NatsAuthSetup): Promise<ServiceSecurity> {
   const serviceKey = await loadOrCreateServiceKey(config.keys.service_key);
   log.info({ public_key: serviceKey.publicKey, fingerprint: serviceKey.fingerprint, file: serviceKey.seedFile }, "service key");
   const replicas = config.stream.replicas;
@@ -50,6 +120,20 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
       log.info({ id, mine_entries: n, queued_jobs: jobs }, "purged a deleted agent's minion record, mine data and job consumer");
     },
     log: log.child({ component: "keys" }),
+  });
+  // Every accepted agent gets its JOBS consumer from the service (agents have no consumer rights) and,
+  // with the generated auth, its NATS user.
+  const authSync: NatsAuthSync = await startNatsAuthSync({
+    store,
+    onAccepted: (id) => ensureAgentConsumer(conn, id),
+    ...(natsAuth ? { onConfig: configWriter(natsAuth.usersFile, natsAuth.reload) } : {}),
+    input: {
+      servicePub: serviceKey.publicKey,
+      adminKeys: config.keys.admin_keys,
+      bootstrapPassword: natsAuth ? await loadOrCreateBootstrapPassword(bootstrapPasswordFile(natsAuth, serviceKey.seedFile)) : "unused-without-generated-auth",
+      ...(natsAuth?.customEvents ? { customEvents: natsAuth.customEvents } : {}),
+    },
+    log,
   });
   const trusted = [serviceKey.publicKey, ...config.keys.admin_keys];
   const verifier = config.keys.verify_events
@@ -84,6 +168,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
       : {}),
     async stop() {
       await keyService.stop();
+      await authSync.stop();
       await verifier?.stop();
     },
   };

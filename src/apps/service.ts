@@ -25,7 +25,7 @@ import { publisherSink, startServiceHttp, type ServiceHttp } from "./http.js";
 import { consumerLag } from "./metrics.js";
 import { ConsumerSupervisor } from "./consumer-supervisor.js";
 import { resolveServers } from "./client.js";
-import { startServiceSecurity } from "./service-security.js";
+import { natsAuthFromConfig, refuseInsecureNats, serviceSeed, startServiceSecurity, type NatsAuthSetup } from "./service-security.js";
 import { createMineCache, templateMine, createMineReader, openMineStore, openMinionsStore } from "../mine/index.js";
 import { createLogger } from "./logger.js";
 import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js";
@@ -44,6 +44,10 @@ export interface ServiceOptions {
   readonly wheel?: Record<string, ServiceFunction>;
   /** Use this key file instead of `keys.service_key` (`reactor up` keeps one per stack). */
   readonly serviceKeyFile?: string;
+  /** The generated NATS auth, over `nats.auth` of reactor.yaml (`reactor up` reloads its own server). */
+  readonly natsAuth?: NatsAuthSetup;
+  /** Accept a NATS server that admits unauthenticated clients (`--insecure-nats`; also `nats.insecure`, REACTOR_INSECURE_NATS=1). */
+  readonly allowInsecureNats?: boolean;
 }
 
 /** A running service. */
@@ -80,18 +84,33 @@ export async function startService(opts: ServiceOptions): Promise<ServiceHandle>
   const config: ServiceConfig = opts.serviceKeyFile ? { ...loaded, keys: { ...loaded.keys, service_key: opts.serviceKeyFile } } : loaded;
   const log = opts.log ?? createLogger({ level: config.logging.level, base: { app: "reactor-service" } });
   const servers = resolveServers(opts.nats, config.nats.servers);
-  const conn = await openConnection({ servers, name: config.nats.name ?? "reactor-service", log: log.child({ component: "nats" }), ...(config.nats.creds ? { creds: config.nats.creds } : {}), ...(config.nats.tls ? { tls: config.nats.tls } : {}) });
-  // A start that fails half-way (a stream the server refuses, a port in use) must not leave the
-  // connection open: it would keep the process alive after the error was printed.
+  const natsAuth = opts.natsAuth ?? natsAuthFromConfig(config);
+  const conn = await openConnection({
+    servers,
+    name: config.nats.name ?? "reactor-service",
+    log: log.child({ component: "nats" }),
+    ...(config.nats.creds ? { creds: config.nats.creds } : natsAuth ? { nkeySeed: await serviceSeed(config.keys.service_key) } : {}),
+    ...(config.nats.tls ? { tls: config.nats.tls } : {}),
+  });
+  // A start that fails half-way (an insecure server, a stream the server refuses, a port in use)
+  // must not leave the connection open: it would keep the process alive after the error was printed.
   try {
-    return await startOnConnection(opts, config, log, servers, conn);
+    await refuseInsecureNats(servers, config, opts.allowInsecureNats, log);
+    return await startOnConnection(opts, config, log, servers, conn, natsAuth);
   } catch (err) {
     await conn.close().catch(() => undefined);
     throw err;
   }
 }
 
-async function startOnConnection(opts: ServiceOptions, config: ServiceConfig, log: Logger, servers: string[], conn: Connection): Promise<ServiceHandle> {
+async function startOnConnection(
+  opts: ServiceOptions,
+  config: ServiceConfig,
+  log: Logger,
+  servers: string[],
+  conn: Connection,
+  natsAuth: NatsAuthSetup | undefined,
+): Promise<ServiceHandle> {
   const settings = streamSettings(config);
   await ensureEventStream(conn, settings);
   await ensureJobStream(conn, { replicas: config.stream.replicas });
@@ -102,7 +121,7 @@ async function startOnConnection(opts: ServiceOptions, config: ServiceConfig, lo
   // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
   const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
   const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });
-  const security = await startServiceSecurity(conn, config, () => publisher, log);
+  const security = await startServiceSecurity(conn, config, () => publisher, log, natsAuth);
   signer.sign = security.signEvent;
 
   const emit = async (tag: string, data: Record<string, unknown>, id: string, cause: ReactorEvent) => {

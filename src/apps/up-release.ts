@@ -33,6 +33,8 @@ export interface ReleaseDemoOptions {
   readonly service: ServiceHandle;
   /** The haproxy binary (findHaproxy). */
   readonly haproxyBin: string;
+  /** The stack's bootstrap password file (its nats-server runs with the generated auth). */
+  readonly bootstrapPasswordFile?: string;
   /** The frontend's port on 127.0.0.1; default a free one. */
   readonly haproxyPort?: number;
   readonly log: Logger;
@@ -251,7 +253,8 @@ function webAgentConfig(h: WebHost): Record<string, unknown> {
 async function startDemoAgent(o: ReleaseDemoOptions, id: string, settings: Record<string, unknown>): Promise<{ started: Promise<AgentHandle> }> {
   const file = join(o.stateDir, "agents", `${id}.yaml`);
   await mkdir(join(o.stateDir, "agents"), { recursive: true });
-  await writeFile(file, JSON.stringify({ id, state_dir: join(o.stateDir, "agents", id), ...settings }, null, 2) + "\n");
+  const nats = o.bootstrapPasswordFile ? { nats: { bootstrap_password_file: o.bootstrapPasswordFile } } : {};
+  await writeFile(file, JSON.stringify({ id, state_dir: join(o.stateDir, "agents", id), ...nats, ...settings }, null, 2) + "\n");
   const abort = new AbortController();
   const signal = o.signal ? AbortSignal.any([abort.signal, o.signal]) : abort.signal;
   const started = startAgent({ configPath: file, nats: o.nats, signal, log: o.log.child({ component: "agent" }) });

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { errorMessage, type Logger } from "../core/index.js";
 import { startAgent, type AgentHandle } from "./agent.js";
 import { createLogger } from "./logger.js";
-import { launchNatsServer, type LaunchedServer } from "./nats-launcher.js";
+import { launchSecureNats } from "./secure-nats.js";
 import { startService, type ServiceHandle } from "./service.js";
 import { findHaproxy, releaseBanner, runOn, startReleaseDemo, type ReleaseDemo } from "./up-release.js";
 
@@ -22,8 +22,10 @@ export interface UpOptions {
   readonly config?: string;
   /** agent.yaml; default the package's examples/agent.yaml. */
   readonly agentConfig?: string;
-  /** Use this NATS server instead of starting one. */
+  /** Use this NATS server instead of starting one (the service refuses it if it admits unauthenticated clients, unless `insecureNats`). */
   readonly nats?: string;
+  /** With `nats`: accept a server without auth (`--insecure-nats`). */
+  readonly insecureNats?: boolean;
   /** Keep state here instead of a temp directory (kept after stop). */
   readonly stateDir?: string;
   readonly noAgent?: boolean;
@@ -40,6 +42,8 @@ export interface UpOptions {
 export interface UpHandle {
   readonly url: string;
   readonly stateDir: string;
+  /** With the stack's own nats-server: the bootstrap password file agents of this stack use. */
+  readonly bootstrapPasswordFile?: string;
   readonly service: ServiceHandle;
   readonly agent?: AgentHandle;
   /** The seed demo, with `demo: "release"`. */
@@ -73,20 +77,32 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
   };
   try {
     let url = opts.nats;
+    // The stack's own server runs with the generated auth: only the service, accepted agents (as
+    // their own nkey users) and the bootstrap user (the handshake only) get in (docs/security.md).
+    let secure: Awaited<ReturnType<typeof launchSecureNats>> | undefined;
     if (!url) {
-      const server: LaunchedServer = await launchNatsServer({ storeDir: join(stateDir, "nats") });
+      secure = await launchSecureNats({ stateDir, serviceKeyFile: join(stateDir, "service.nk") });
+      const server = secure.server;
       cleanups.push(() => server.stop());
-      url = server.url;
-      log.info({ url, server_pid: server.process.pid }, "nats-server started");
+      url = secure.url;
+      log.info({ url, server_pid: server.process.pid, auth: secure.usersFile }, "nats-server started with the generated auth");
     }
-    const service = await startService({ configPath: config, nats: url, serviceKeyFile: join(stateDir, "service.nk"), log: log.child({ component: "service" }) });
+    const service = await startService({
+      configPath: config,
+      nats: url,
+      serviceKeyFile: join(stateDir, "service.nk"),
+      log: log.child({ component: "service" }),
+      ...(secure ? { natsAuth: secure.natsAuth } : {}),
+      ...(opts.insecureNats ? { allowInsecureNats: true } : {}),
+    });
+    const bootstrap = secure ? { bootstrap_password_file: secure.bootstrapPasswordFile } : {};
     cleanups.push(() => service.stop());
     let agent: AgentHandle | undefined;
     if (!opts.noAgent) {
       agent = await startAgent({
         configPath: agentConfig,
         nats: url,
-        overrides: { state_dir: join(stateDir, "agent") },
+        overrides: { state_dir: join(stateDir, "agent"), ...bootstrap },
         log: log.child({ component: "agent" }),
       });
       const a = agent;
@@ -102,6 +118,7 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
           nats: url,
           service,
           haproxyBin,
+          ...(secure ? { bootstrapPasswordFile: secure.bootstrapPasswordFile } : {}),
           ...(opts.haproxyPort !== undefined ? { haproxyPort: opts.haproxyPort } : {}),
           log,
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -109,7 +126,7 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
         })
       : undefined;
     let stopping: Promise<void> | undefined;
-    return { url, stateDir, service, ...(agent ? { agent } : {}), ...(release ? { release } : {}), stop: () => (stopping ??= stopAll()) };
+    return { url, stateDir, ...(secure ? { bootstrapPasswordFile: secure.bootstrapPasswordFile } : {}), service, ...(agent ? { agent } : {}), ...(release ? { release } : {}), stop: () => (stopping ??= stopAll()) };
   } catch (err) {
     await stopAll();
     throw err;
@@ -123,12 +140,13 @@ export function upBanner(h: UpHandle): string {
     "",
     "nats-reactor is up.",
     `  NATS:    ${h.url}`,
-    `  key:     ${h.service.serviceKey.file}   (signs what the CLI sends; the reactor ignores unsigned events)`,
+    `  key:     ${h.service.serviceKey.file}   (signs what the CLI sends, and is its NATS user; the reactor ignores unsigned events)`,
+    ...(h.bootstrapPasswordFile ? [`  auth:    NATS admits only the service, accepted agents and the handshake (bootstrap password ${h.bootstrapPasswordFile})`] : []),
     `  state:   ${h.stateDir}`,
     `  agent:   ${h.agent ? id : "(none)"}`,
     "",
     "Try, in another terminal:",
-    `  export NATS_URL=${h.url} REACTOR_KEY_FILE=${h.service.serviceKey.file}`,
+    `  export NATS_URL=${h.url} REACTOR_KEY_FILE=${h.service.serviceKey.file} NATS_NKEY=${h.service.serviceKey.file}`,
     "  reactor event watch '*'                           # follow every event",
     `  reactor run '${id}' test.ping                        # remote execution`,
     "  reactor event send myco/hello '{\"who\": \"me\"}'       # fire an event",

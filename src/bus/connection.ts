@@ -1,7 +1,7 @@
 /**
  * Connecting to NATS: reconnect forever with jitter, log every status change, drain on close.
  */
-import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nkeyAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { readFile } from "node:fs/promises";
 import { BusError, errorMessage, silentLogger, type Logger } from "../core/index.js";
@@ -14,6 +14,14 @@ export interface ConnectOptions {
   name?: string;
   /** Path of a NATS credentials file. */
   creds?: string;
+  /** An nkey seed (`SU...`) to authenticate with (a user of a generated auth config, docs/security.md). */
+  nkeySeed?: string;
+  /** User and password (the bootstrap user of a generated auth config). */
+  user?: { name: string; password: string };
+  /** Prefix of this client's reply subjects (default `_INBOX`); the generated permissions allow each identity only its own. */
+  inboxPrefix?: string;
+  /** Ask the server's JetStream API for account info before returning (default true). Agents skip it: their permissions do not allow it. */
+  checkJetStream?: boolean;
   /** TLS: client certificate and key, and the CA that signed the server's certificate (file paths). */
   tls?: { cert?: string; key?: string; ca?: string };
   /** Give up the first connect after this many ms (default 10 s). Reconnects after that never stop. */
@@ -52,7 +60,8 @@ export async function openConnection(opts: ConnectOptions): Promise<Connection> 
       reconnectJitter: 250,
       timeout: opts.timeoutMs ?? 10_000,
       waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
-      ...(opts.creds ? { authenticator: credsAuthenticator(await readFile(opts.creds)) } : {}),
+      ...(await authenticator(opts)),
+      ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
       ...(opts.tls
         ? {
             tls: {
@@ -68,7 +77,8 @@ export async function openConnection(opts: ConnectOptions): Promise<Connection> 
   }
   void logStatus(nc, log);
   const js = jetstream(nc);
-  const jsm = await waitForJetStream(nc, opts.jetStreamWaitMs ?? 30_000, log).catch(async (err: unknown) => {
+  const check = opts.checkJetStream === false ? jetstreamManager(nc, { checkAPI: false }) : waitForJetStream(nc, opts.jetStreamWaitMs ?? 30_000, log);
+  const jsm = await check.catch(async (err: unknown) => {
     await nc.close();
     throw new BusError(`JetStream is not available on ${servers.join(", ")} (start nats-server with -js): ${errorMessage(err)}`, {
       cause: err,
@@ -90,6 +100,39 @@ export async function openConnection(opts: ConnectOptions): Promise<Connection> 
       return closing;
     },
   };
+}
+
+async function authenticator(opts: ConnectOptions): Promise<{ authenticator?: Authenticator }> {
+  if (opts.creds) return { authenticator: credsAuthenticator(await readFile(opts.creds)) };
+  if (opts.nkeySeed) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(opts.nkeySeed)) };
+  if (opts.user) return { authenticator: usernamePasswordAuthenticator(opts.user.name, opts.user.password) };
+  return {};
+}
+
+/**
+ * Whether the server lets a client in with no credentials at all (what `reactor serve` refuses
+ * unless told otherwise). TLS settings are those of the caller minus the client certificate.
+ */
+export async function admitsAnonymous(servers: readonly string[], tls?: { ca?: string }): Promise<boolean> {
+  try {
+    const nc = await connect({
+      servers: [...servers],
+      name: "reactor-anonymous-probe",
+      maxReconnectAttempts: 0,
+      reconnect: false,
+      timeout: 3000,
+      ...(tls?.ca ? { tls: { caFile: tls.ca } } : {}),
+    });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a connect failed because the server refused the credentials (not because it is unreachable). */
+export function isAuthFailure(err: unknown): boolean {
+  return /authorization violation|authentication|user authentication|AUTHORIZATION/i.test(errorMessage(err));
 }
 
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {

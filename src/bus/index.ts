@@ -1,4 +1,4 @@
-export { openConnection, versionAtLeast } from "./connection.js";
+export { openConnection, versionAtLeast, isAuthFailure, admitsAnonymous } from "./connection.js";
 export type { Connection, ConnectOptions } from "./connection.js";
 export { Header, encodeEvent, decodeEvent } from "./codec.js";
 export type { EncodedEvent } from "./codec.js";
@@ -22,8 +22,8 @@ export type {
   EventStream,
   WatchStart,
 } from "./events.js";
-export { openKv } from "./kv.js";
+export { openKv, bindKv } from "./kv.js";
 export type { JsonKv, KvSettings, KvValue, KvChange } from "./kv.js";
 export { kvKey, kvKeyParts, encodeKeyPart, decodeKeyPart } from "./kvkey.js";
-export { JOBS_STREAM, JOB_SIGNATURE_HEADER, jobSubject, jobDurable, ensureJobStream, publishJob, consumeJobs, removeAgentJobs } from "./jobs.js";
+export { JOBS_STREAM, JOB_SIGNATURE_HEADER, jobSubject, jobDurable, ensureJobStream, publishJob, consumeJobs, removeAgentJobs, ensureAgentConsumer, AGENT_JOB_ACK_WAIT_MS } from "./jobs.js";
 export type { JobStreamSettings, JobDelivery, JobSigner } from "./jobs.js";

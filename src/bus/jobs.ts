@@ -92,7 +92,6 @@ export interface JobDelivery {
   term(): void;
 }
 
-/** Consumes an agent's jobs with its durable consumer (created when missing). */
 /** The durable consumer of an agent's jobs on JOBS: `agent_<escaped id>`. */
 export function jobDurable(agentId: string): string {
   return `agent_${encodeKeyPart(agentId).replace(/=/g, "_")}`;
@@ -114,27 +113,58 @@ export async function removeAgentJobs(conn: Connection, agentId: string): Promis
   }
 }
 
-export async function consumeJobs(
-  conn: Connection,
-  agentId: string,
-  opts: { ackWaitMs?: number; onInvalid: (reason: string, subject: string) => void },
-): Promise<AsyncIterable<JobDelivery> & { stop(): Promise<void> }> {
-  const durable = jobDurable(agentId);
-  const cfg = {
-    durable_name: durable,
+/** Settings of an agent's durable job consumer (created by the service, never by the agent). */
+function agentConsumerConfig(agentId: string, ackWaitMs: number) {
+  return {
+    durable_name: jobDurable(agentId),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: jobSubject(agentId),
-    ack_wait: nanos(opts.ackWaitMs ?? 60_000),
+    ack_wait: nanos(ackWaitMs),
     max_deliver: 5,
     max_ack_pending: 64,
   };
+}
+
+/** Ack wait of agents' job consumers: a running job is kept alive with working() every 5 s. */
+export const AGENT_JOB_ACK_WAIT_MS = 15_000;
+
+/**
+ * Creates an agent's durable consumer on JOBS when missing (the service does this for every accepted
+ * key, so agents need no consumer management rights). Idempotent.
+ */
+export async function ensureAgentConsumer(conn: Connection, agentId: string): Promise<void> {
+  const durable = jobDurable(agentId);
   try {
     await conn.jsm.consumers.info(JOBS_STREAM, durable);
-  } catch {
-    await conn.jsm.consumers.add(JOBS_STREAM, cfg);
+  } catch (err) {
+    if (!/consumer not found/i.test(errorMessage(err))) throw new BusError(`cannot read job consumer ${durable}: ${errorMessage(err)}`, { cause: err });
+    await conn.jsm.consumers.add(JOBS_STREAM, agentConsumerConfig(agentId, AGENT_JOB_ACK_WAIT_MS));
   }
-  const consumer = await conn.js.consumers.get(JOBS_STREAM, durable);
+}
+
+/**
+ * Consumes an agent's jobs through its durable consumer, which the service creates when the key is
+ * accepted: the agent only binds to it (CONSUMER.INFO, pull requests and acks on its own durable),
+ * waiting until it exists. `signal` ends the wait.
+ */
+export async function consumeJobs(
+  conn: Connection,
+  agentId: string,
+  opts: { onInvalid: (reason: string, subject: string) => void; onWait?: (reason: string) => void; signal?: AbortSignal },
+): Promise<AsyncIterable<JobDelivery> & { stop(): Promise<void> }> {
+  const durable = jobDurable(agentId);
+  let consumer;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      consumer = await conn.js.consumers.get(JOBS_STREAM, durable);
+      break;
+    } catch (err) {
+      if (opts.signal?.aborted) throw new BusError(`stopped while waiting for job consumer ${durable}`, { cause: err });
+      if (attempt === 0) opts.onWait?.(`job consumer ${durable} not there yet (the service creates it): ${errorMessage(err)}`);
+      await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+    }
+  }
   const messages = await consumer.consume({ max_messages: 64 });
   let stopping: Promise<void> | undefined;
   return {

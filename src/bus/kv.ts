@@ -74,6 +74,19 @@ export async function openKv<T>(conn: Connection, s: KvSettings): Promise<JsonKv
   return wrapKv<T>(s.bucket, kv);
 }
 
+/**
+ * Binds to a bucket the service created, with no JetStream API call (agents: their permissions allow
+ * only puts, deletes and direct gets of their own keys). Keys and watches need more rights.
+ */
+export function bindKv<T>(conn: Connection, bucket: string): Promise<JsonKv<T>> {
+  return new Kvm(conn.js)
+    .open(bucket, { allow_direct: true })
+    .then((kv) => wrapKv<T>(bucket, kv))
+    .catch((err: unknown) => {
+      throw new BusError(`cannot bind KV bucket ${bucket}: ${errorMessage(err)}`, { cause: err });
+    });
+}
+
 const isConflict = (err: unknown) => /wrong last sequence|key exists|10071/i.test(errorMessage(err));
 
 function wrapKv<T>(bucket: string, kv: KV): JsonKv<T> {

@@ -1,5 +1,7 @@
-/** Helpers shared by CLI commands: data arguments, output, signals. */
+/** Helpers shared by CLI commands: data arguments, output, signals, NATS credentials flags. */
+import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
+import { NATS_AUTH_ENV } from "../apps/index.js";
 import { InvalidEventError, errorMessage } from "../core/index.js";
 
 /** Reads a DATA argument: JSON text, or `@path` to a JSON file. Must be an object. */
@@ -61,4 +63,35 @@ export function parseSince(value: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw new Error(`--since ${JSON.stringify(value)} is neither a duration (10m, 2h) nor an ISO time`);
   return d;
+}
+
+const AUTH_FLAGS = [
+  ["--creds <file>", "NATS credentials file (default: NATS_CREDS)", "creds"],
+  ["--nkey <file>", "NATS nkey seed file, e.g. the service key on its host (default: NATS_NKEY)", "nkey"],
+  ["--tls-ca <file>", "CA of the NATS server's certificate (default: NATS_TLS_CA)", "tlsCa"],
+  ["--tls-cert <file>", "client certificate for NATS (default: NATS_TLS_CERT)", "tlsCert"],
+  ["--tls-key <file>", "key of the client certificate (default: NATS_TLS_KEY)", "tlsKey"],
+] as const;
+
+/**
+ * Adds `--creds`, `--nkey`, `--tls-ca`, `--tls-cert`, `--tls-key` to every command that connects
+ * (those with `--nats`, except serve, agent and up, which read their config files); a flag given sets its environment variable (NATS_CREDS, ...) before the
+ * command runs, so every connection of the command uses it (apps/client.ts cliNatsAuth).
+ */
+export function addNatsAuthFlags(program: Command): void {
+  const visit = (cmd: Command) => {
+    // serve, agent and up take their credentials from reactor.yaml / agent.yaml (or make them)
+    if (cmd.options.some((o) => o.long === "--nats") && !["serve", "agent", "up"].includes(cmd.name())) {
+      for (const [flag, help] of AUTH_FLAGS) cmd.option(flag, help);
+    }
+    for (const sub of cmd.commands) visit(sub);
+  };
+  visit(program);
+  program.hook("preAction", (_root, action) => {
+    const opts = action.opts<Record<string, unknown>>();
+    for (const [, , key] of AUTH_FLAGS) {
+      const v = opts[key];
+      if (typeof v === "string") process.env[NATS_AUTH_ENV[key]] = v;
+    }
+  });
 }

@@ -16,8 +16,10 @@ import { orchestrateDeps } from "./commands/orchestrate-deps.js";
 import { registerMine } from "./commands/mine.js";
 import { registerKey } from "./commands/key.js";
 import { registerExplain } from "./commands/explain.js";
+import { registerNats } from "./commands/nats.js";
 
 import { packageRoot } from "../apps/index.js";
+import { addNatsAuthFlags } from "./common.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   version: string;
@@ -40,5 +42,8 @@ registerOrchestrate(program, orchestrateDeps);
 registerMine(program);
 registerKey(program);
 registerExplain(program);
+registerNats(program);
+
+addNatsAuthFlags(program);
 
 await program.parseAsync(process.argv);

@@ -44,7 +44,17 @@ export interface AgentConfig {
     readonly creds?: string;
     /** TLS to the servers: CA bundle, and a client certificate and key when the server verifies clients (absolute). */
     readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+    /**
+     * The bootstrap user's password file of the generated NATS auth (docs/security.md). With it, the
+     * agent authenticates to NATS with its own key (an nkey user the service adds once the key is
+     * accepted) and does the handshake as the bootstrap user until then. Default: none (absolute).
+     */
+    readonly bootstrap_password_file?: string;
   };
+  /** The service's public key (`U...`), pinned ahead of time instead of trusted on first use. Default: none. */
+  readonly service_pub?: string;
+  /** The service key's fingerprint as `reactor key finger` prints it (Salt's `master_finger`). Default: none. */
+  readonly service_finger?: string;
   /** Keys, job records, event buffer. Default /var/lib/nats-reactor/agent; relative to the file. */
   readonly state_dir: string;
   /** Beacons file. Default `beacons.yaml` beside this file. */
@@ -82,6 +92,7 @@ export interface AgentConfigOverrides {
   readonly id?: string;
   readonly servers?: readonly string[];
   readonly state_dir?: string;
+  readonly bootstrap_password_file?: string;
 }
 
 const KNOWN = [
@@ -101,6 +112,8 @@ const KNOWN = [
   "buffer",
   "metrics",
   "haproxy",
+  "service_pub",
+  "service_finger",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
 
@@ -156,7 +169,8 @@ export function compileAgentConfig(
   const config: AgentConfig = {
     file: file.startsWith("<") ? file : resolve(file),
     id,
-    nats: c.nats(raw["nats"], rel, ov.servers),
+    nats: c.nats(raw["nats"], rel, ov.servers, ov.bootstrap_password_file),
+    ...c.servicePin(raw["service_pub"], raw["service_finger"]),
     state_dir: ov.state_dir ?? rel(c.optString(raw["state_dir"], ["state_dir"]) ?? DEFAULT_AGENT_STATE_DIR),
     beacons_file: rel(c.optString(raw["beacons_file"], ["beacons_file"]) ?? "beacons.yaml"),
     service_manager: c.oneOf(
@@ -265,11 +279,21 @@ class Checker {
     return def;
   }
 
-  nats(v: unknown, rel: (p: string) => string, servers?: readonly string[]): AgentConfig["nats"] {
+  /** `service_pub` (a public nkey) and `service_finger` (colon-separated sha256 hex pairs). */
+  servicePin(pub: unknown, finger: unknown): { service_pub?: string; service_finger?: string } {
+    const p = this.optString(pub, ["service_pub"]);
+    const f = this.optString(finger, ["service_finger"]);
+    if (p !== undefined && !/^U[A-Z2-7]{55}$/.test(p)) this.fail(["service_pub"], "must be a public user nkey (U..., 56 characters), as `reactor key finger` shows");
+    if (f !== undefined && !/^([0-9a-f]{2}:){31}[0-9a-f]{2}$/i.test(f)) this.fail(["service_finger"], "must be a fingerprint as `reactor key finger` prints it (32 colon-separated hex pairs)");
+    return { ...(p !== undefined ? { service_pub: p } : {}), ...(f !== undefined ? { service_finger: f.toLowerCase() } : {}) };
+  }
+
+  nats(v: unknown, rel: (p: string) => string, servers?: readonly string[], bootstrap?: string): AgentConfig["nats"] {
     const m = this.map(v, ["nats"]);
+    const known = ["servers", "creds", "tls", "bootstrap_password_file"];
     for (const k of Object.keys(m))
-      if (k !== "servers" && k !== "creds" && k !== "tls")
-        this.fail(["nats", k], "is not a known field (known: servers, creds, tls)");
+      if (!known.includes(k))
+        this.fail(["nats", k], `is not a known field (known: ${known.join(", ")})`);
     let list: string[] = [DEFAULT_AGENT_NATS_SERVER];
     const raw = m["servers"];
     if (typeof raw === "string" && raw.length > 0) list = [raw];
@@ -279,7 +303,13 @@ class Checker {
       this.fail(["nats", "servers"], "must be a URL or a non-empty list of URLs");
     const creds = this.optString(m["creds"], ["nats", "creds"]);
     const tls = this.tls(m["tls"], rel);
-    return { servers: servers ?? list, ...(creds !== undefined ? { creds: rel(creds) } : {}), ...(tls ? { tls } : {}) };
+    const boot = bootstrap ?? this.optString(m["bootstrap_password_file"], ["nats", "bootstrap_password_file"]);
+    return {
+      servers: servers ?? list,
+      ...(creds !== undefined ? { creds: rel(creds) } : {}),
+      ...(tls ? { tls } : {}),
+      ...(boot !== undefined ? { bootstrap_password_file: rel(boot) } : {}),
+    };
   }
 
   /** `nats.tls: {ca, cert, key}`, paths relative to the file; cert and key go together. */

@@ -26,6 +26,23 @@ export interface ServiceConfig {
     readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
     /** Connection name. Default: none (the app names it). */
     readonly name?: string;
+    /**
+     * The generated NATS auth (docs/security.md): the service writes `users_file` (an `authorization`
+     * block the server's config includes) from the accepted keys and reloads the server. With it, the
+     * service connects with its own key as nkey user. Default: none.
+     */
+    readonly auth?: {
+      /** Written by the service. Required. */
+      readonly users_file: string;
+      /** The bootstrap user's password (created when missing). Default `bootstrap.pass` beside the service key. */
+      readonly bootstrap_password_file?: string;
+      /** nats-server's pid file: SIGHUP after each change. Default: none (reload it yourself). */
+      readonly server_pid_file?: string;
+      /** Tag prefixes agents may send custom events under (`myco/`). Default []. */
+      readonly custom_events: readonly string[];
+    };
+    /** Accept a NATS server that lets unauthenticated clients in. Default false (`reactor serve` refuses it). */
+    readonly insecure: boolean;
   };
   readonly stream: {
     /** Default `EVENTS`. */
@@ -203,7 +220,7 @@ function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string)
 }
 
 function nats(raw: unknown, c: FieldChecker, rel: (p: string) => string): ServiceConfig["nats"] {
-  const n = c.section(raw, ["nats"], ["servers", "creds", "tls", "name"]);
+  const n = c.section(raw, ["nats"], ["servers", "creds", "tls", "name", "auth", "insecure"]);
   const creds = c.optStr(n["creds"], ["nats", "creds"]);
   const name = c.optStr(n["name"], ["nats", "name"]);
   let tls: ServiceConfig["nats"]["tls"];
@@ -212,11 +229,31 @@ function nats(raw: unknown, c: FieldChecker, rel: (p: string) => string): Servic
     const f = (k: string) => c.optStr(t[k], ["nats", "tls", k]);
     tls = optional({ cert: mapOpt(f("cert"), rel), key: mapOpt(f("key"), rel), ca: mapOpt(f("ca"), rel) });
   }
+  let auth: ServiceConfig["nats"]["auth"];
+  if (n["auth"] !== undefined && n["auth"] !== null) {
+    const a = c.section(n["auth"], ["nats", "auth"], ["users_file", "bootstrap_password_file", "server_pid_file", "custom_events"]);
+    const f = (k: string) => mapOpt(c.optStr(a[k], ["nats", "auth", k]), rel);
+    const usersFile = f("users_file");
+    if (usersFile === undefined) c.fail(["nats", "auth", "users_file"], "is required");
+    const customEvents = c.strList(a["custom_events"], ["nats", "auth", "custom_events"], []);
+    for (const [i, p] of customEvents.entries()) {
+      const first = p.split("/").find((x) => x !== "");
+      if (first === undefined || first === "salt" || first === "reactor") c.fail(["nats", "auth", "custom_events", i], "must be a tag prefix outside salt/ and reactor/");
+    }
+    auth = optional({
+      users_file: usersFile ?? "",
+      bootstrap_password_file: f("bootstrap_password_file"),
+      server_pid_file: f("server_pid_file"),
+      custom_events: customEvents,
+    }) as ServiceConfig["nats"]["auth"];
+  }
   return optional({
     servers: c.strList(n["servers"], ["nats", "servers"], ["nats://127.0.0.1:4222"]),
     creds: mapOpt(creds, rel),
     tls,
     name,
+    auth,
+    insecure: c.bool(n["insecure"], ["nats", "insecure"], false),
   }) as ServiceConfig["nats"];
 }
 

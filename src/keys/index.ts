@@ -18,3 +18,15 @@ export type { ServiceVerifier } from "./verifier.js";
 export { callKeyCommand } from "./client.js";
 export { HandshakeGate, DEFAULT_HANDSHAKE_LIMITS, idPrefix } from "./handshake-limit.js";
 export type { HandshakeLimits, FloodReport } from "./handshake-limit.js";
+export {
+  agentPermissions,
+  agentInboxPrefix,
+  natsAuthConfig,
+  loadOrCreateBootstrapPassword,
+  startNatsAuthSync,
+  configWriter,
+  writeAtomically,
+  BOOTSTRAP_USER,
+  BOOTSTRAP_INBOX_PREFIX,
+} from "./nats-auth.js";
+export type { NatsPermissions, NatsAuthInput, NatsAuthSync, NatsAuthSyncOptions } from "./nats-auth.js";

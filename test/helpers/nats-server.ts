@@ -16,6 +16,11 @@ import { launchNatsServer } from "../../src/apps/nats-launcher.js";
 import { openConnection } from "../../src/bus/index.js";
 import { waitFor } from "./wait.js";
 
+// The plain servers of this harness admit any client. `reactor serve` refuses such a server unless
+// told so on purpose; tests that are not about NATS auth say so once here (inherited by the CLI and
+// service processes the tests spawn). The secure deployment's tests use test/helpers/secure-stack.ts.
+process.env.REACTOR_INSECURE_NATS ??= "1";
+
 export interface NatsServer {
   /** Client URL, `nats://127.0.0.1:PORT`. */
   readonly url: string;

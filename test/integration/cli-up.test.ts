@@ -34,12 +34,14 @@ describe("reactor up", () => {
     try {
       const url = await waitFor(() => /NATS: +(nats:\/\/127\.0\.0\.1:\d+)/.exec(up.out())?.[1], { what: `the banner (stderr: ${up.err()})`, timeoutMs: 30_000 });
       assert.match(up.out(), /reactor event watch/);
-      const sent = await runCli(["event", "send", "salt/auth", '{"id": "web9", "act": "pend", "result": true, "pub": "x"}', "--json"], { NATS_URL: url });
+      // the stack's NATS admits only known users: the CLI connects as the service key (NATS_NKEY, printed by the banner)
+      const key = /NATS_NKEY=(\S+)/.exec(up.out())![1]!;
+      const sent = await runCli(["event", "send", "salt/auth", '{"id": "web9", "act": "pend", "result": true, "pub": "x"}', "--json"], { NATS_URL: url, NATS_NKEY: key });
       assert.equal(sent.code, 0, sent.stderr);
       up.child.kill("SIGINT");
       const code = await new Promise<number | null>((r) => up.child.once("exit", (c) => r(c)));
       assert.equal(code, 0, up.err());
-      const after = await runCli(["event", "send", "x", "{}"], { NATS_URL: url });
+      const after = await runCli(["event", "send", "x", "{}"], { NATS_URL: url, NATS_NKEY: key });
       assert.notEqual(after.code, 0, "the nats-server of the stack is gone");
     } finally {
       if (up.child.exitCode === null) up.child.kill("SIGKILL");

@@ -126,7 +126,7 @@ void describe("agent config", () => {
       "colour: blue", // 13
     ].join("\n");
     assert.deepEqual(errorsOf(text), [
-      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, mine_change_events, job_timeout, max_concurrent_jobs, buffer, metrics, haproxy)",
+      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, mine_change_events, job_timeout, max_concurrent_jobs, buffer, metrics, haproxy, service_pub, service_finger)",
       "agent.yaml:1: id must be made of letters, digits, '.', '-' and '_', starting with a letter or a digit, at most 253 characters (the agent id rule)",
       "agent.yaml:2: nats.servers must be a URL or a non-empty list of URLs",
       "agent.yaml:3: service_manager must be one of auto, systemd, command",

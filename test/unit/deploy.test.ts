@@ -174,3 +174,41 @@ void describe("deploy/nats-cluster", () => {
     }
   });
 });
+
+void describe("deploy/nats-server-secure.conf", () => {
+  const text = read("deploy/nats-server-secure.conf");
+
+  void it("holds no hand-written users or permissions: it includes the users file the service generates", () => {
+    assert.match(text, /^include "reactor-auth\.conf"$/m);
+    assert.match(text, /^pid_file: /m, "the service reloads the server through its pid file");
+    assert.doesNotMatch(text.replace(/^#.*$/gm, ""), /authorization|permissions|nkey/);
+  });
+
+  void it("nats-server -t accepts it with a generated users file (service, bootstrap, one agent)", async (t) => {
+    const probe = spawnSync("nats-server", ["--version"], { encoding: "utf8" });
+    if (probe.error) {
+      t.diagnostic("nats-server is not on PATH: syntax check not run");
+      return;
+    }
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { natsAuthConfig } = await import("../../src/keys/index.js");
+    const dir = mkdtempSync(join(tmpdir(), "nr-secure-conf-"));
+    try {
+      writeFileSync(join(dir, "nats-server.conf"), text);
+      const users = natsAuthConfig({
+        servicePub: "UCLW3IHHGBWL6ERM2OPJOU2VKGQA3V7HQDCM2F2JDHTALEQ5AXSDAEX7",
+        bootstrapPassword: "0123456789abcdefABCDEF",
+        agents: [{ id: "web1.example.com", pub: "UAWHZUO5ONZ2N2TSGGY7V3VA2MNO3GXROYI3HGI5HLIMG2FTAXSSUDZI" }],
+        customEvents: ["myco/"],
+      });
+      assert.match(users, /"evt\.salt\.beacon\.web1%2Eexample%2Ecom\.>"/);
+      assert.match(users, /"_INBOX_web1%2Eexample%2Ecom\.>"/);
+      writeFileSync(join(dir, "reactor-auth.conf"), users);
+      const r = spawnSync("nats-server", ["-c", join(dir, "nats-server.conf"), "-t"], { encoding: "utf8" });
+      assert.equal(r.status, 0, `${r.stderr}${r.stdout}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

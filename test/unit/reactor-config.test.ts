@@ -19,7 +19,7 @@ void describe("compileServiceConfig", () => {
     const c = compileServiceConfig("{}", FILE);
     assert.deepEqual({ ...c, reactor: [...c.reactor] }, {
       file: FILE,
-      nats: { servers: ["nats://127.0.0.1:4222"] },
+      nats: { servers: ["nats://127.0.0.1:4222"], insecure: false },
       stream: { name: "EVENTS", replicas: 1, max_age: 604800, max_bytes: 1073741824, duplicate_window: 120, storage: "file" },
       consumer: { durable: "reactor", ack_wait: 30, max_deliver: 100, max_ack_pending: 1000 },
       reactor: [],
@@ -95,5 +95,20 @@ void describe("compileServiceConfig", () => {
       `${FILE}:2: reactor[0] must have \`tag:\` or exactly one key (Salt's form \`'<tag glob>': [sls files]\`), found 2 keys`,
       `${FILE}:4: reactor[1].c[0] matches no file: "reactors/zz*.sls"`,
     ]);
+  });
+});
+
+void describe("compileServiceConfig nats.auth", () => {
+  void it("compiles nats.auth and nats.insecure, paths against the file; users_file is required; salt/ custom events refused", () => {
+    const c = compileServiceConfig("nats:\n  insecure: true\n  auth: { users_file: auth.conf, server_pid_file: /run/nats.pid, custom_events: [myco/] }\n", FILE);
+    assert.equal(c.nats.insecure, true);
+    assert.equal(c.nats.auth?.users_file.endsWith("/auth.conf"), true);
+    assert.equal(c.nats.auth?.server_pid_file, "/run/nats.pid");
+    assert.deepEqual(c.nats.auth?.custom_events, ["myco/"]);
+    assert.throws(() => compileServiceConfig("nats:\n  auth: { custom_events: [salt/x] }\n", FILE), (err: Error) => {
+      assert.match(err.message, /nats\.auth\.users_file is required/);
+      assert.match(err.message, /nats\.auth\.custom_events\[0\] must be a tag prefix outside salt\/ and reactor\//);
+      return true;
+    });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { createLogger, resolveServers } from "../../apps/index.js";
+import { cliNatsAuth, createLogger, resolveServers } from "../../apps/index.js";
 import { openConnection, type Connection } from "../../bus/index.js";
 import { callKeyCommand, DEFAULT_SERVICE_KEY_FILE, loadServiceKey, type KeyListing, type ServiceKey } from "../../keys/index.js";
 import { fail, println } from "../common.js";
@@ -64,6 +64,7 @@ function run(handler: Handler) {
         log: createLogger({ base: { app: "reactor-cli" }, level: "warn" }),
         timeoutMs: 5000,
         jetStreamWaitMs: 5000,
+        ...(await cliNatsAuth()),
       });
       try {
         await handler(glob, opts, conn, signer);

@@ -6,7 +6,7 @@
  * and the output says so).
  */
 import type { Command } from "commander";
-import { createLogger, resolveServers } from "../../apps/index.js";
+import { cliNatsAuth, createLogger, resolveServers } from "../../apps/index.js";
 import { openConnection, type Connection } from "../../bus/index.js";
 import { TARGET_TYPES, type TargetType } from "../../core/index.js";
 import { createMineReader, openMineStore, openMinionsStore, type MineReader, type MineResult } from "../../mine/index.js";
@@ -56,7 +56,7 @@ export function registerMine(program: Command): void {
 
 async function withReader<T>(opts: MineOptions, name: string, fn: (r: MineReader) => Promise<T>): Promise<T> {
   const log = createLogger({ base: { app: "reactor-cli" }, level: "warn" });
-  const conn: Connection = await openConnection({ servers: resolveServers(opts.nats), name, log, timeoutMs: 5000, jetStreamWaitMs: 5000 });
+  const conn: Connection = await openConnection({ servers: resolveServers(opts.nats), name, log, timeoutMs: 5000, jetStreamWaitMs: 5000, ...(await cliNatsAuth()) });
   try {
     const [mine, minions] = await Promise.all([openMineStore(conn), openMinionsStore(conn)]);
     return await fn(createMineReader({ mine, minions, log }));

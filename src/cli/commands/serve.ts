@@ -12,10 +12,16 @@ export function registerServe(program: Command): void {
     .option("-c, --config <file>", "the service configuration", "reactor.yaml")
     .option("--nats <url>", "NATS server URL (default: NATS_URL, else the config file)")
     .option("--service-key <file>", "the service's key file, created when missing (default: keys.service_key of the config)")
-    .action(async (opts: { config: string; nats?: string; serviceKey?: string }) => {
+    .option("--insecure-nats", "accept a NATS server that lets clients in without credentials (refused by default; docs/security.md)")
+    .action(async (opts: { config: string; nats?: string; serviceKey?: string; insecureNats?: boolean }) => {
       let service;
       try {
-        service = await startService({ configPath: opts.config, ...(opts.nats ? { nats: opts.nats } : {}), ...(opts.serviceKey ? { serviceKeyFile: resolve(opts.serviceKey) } : {}) });
+        service = await startService({
+          configPath: opts.config,
+          ...(opts.nats ? { nats: opts.nats } : {}),
+          ...(opts.serviceKey ? { serviceKeyFile: resolve(opts.serviceKey) } : {}),
+          ...(opts.insecureNats ? { allowInsecureNats: true } : {}),
+        });
       } catch (err) {
         fail(err, 2);
         return;

@@ -4,7 +4,7 @@
  * they were last seen (the `minions` and `keys` buckets; neither is created when missing).
  */
 import type { Command } from "commander";
-import { createLogger, resolveServers } from "../../apps/index.js";
+import { cliNatsAuth, createLogger, resolveServers } from "../../apps/index.js";
 import { kvKeyParts, openConnection, openKv, type Connection } from "../../bus/index.js";
 import { errorMessage } from "../../core/index.js";
 import { collectStatus, type ReplicaStatus } from "../../netapi/index.js";
@@ -77,6 +77,7 @@ export async function runStatus(opts: StatusOptions, out: (s: string) => void = 
     log,
     timeoutMs: 5000,
     jetStreamWaitMs: 5000,
+    ...(await cliNatsAuth()),
   });
   try {
     const report = await collectReport(conn, servers, opts);

@@ -7,6 +7,7 @@ interface UpFlags {
   config?: string;
   agentConfig?: string;
   nats?: string;
+  insecureNats?: boolean;
   stateDir?: string;
   agent: boolean;
   demo?: "release";
@@ -20,7 +21,8 @@ export function registerUp(program: Command): void {
     .description("start nats-server, the reactor service and one agent on the example configuration")
     .option("-c, --config <file>", "reactor.yaml (default: the example reactors/reactor.yaml)")
     .option("--agent-config <file>", "agent.yaml (default: the example examples/agent.yaml)")
-    .option("--nats <url>", "use a running NATS server instead of starting one")
+    .option("--nats <url>", "use a running NATS server instead of starting one (the stack's own server runs with the generated auth)")
+    .option("--insecure-nats", "with --nats: accept a server that lets clients in without credentials")
     .option("--state-dir <dir>", "keep state here (default: a temp directory removed on stop)")
     .option("--no-agent", "start no agent")
     .option("--demo <name>", "also run a demo: `release` (haproxy, a load balancer and three web hosts; docs/orchestration.md)", demoName)
@@ -36,6 +38,7 @@ export function registerUp(program: Command): void {
           ...(opts.config ? { config: opts.config } : {}),
           ...(opts.agentConfig ? { agentConfig: opts.agentConfig } : {}),
           ...(opts.nats ? { nats: opts.nats } : {}),
+          ...(opts.insecureNats ? { insecureNats: true } : {}),
           ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
           noAgent: !opts.agent,
           ...(opts.demo ? { demo: opts.demo } : {}),
