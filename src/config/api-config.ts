@@ -170,6 +170,7 @@ function externalAuth(v: unknown, c: FieldChecker): Record<string, EauthConfig> 
   const path: FieldPath = ["external_auth"];
   for (const [name, value] of Object.entries(c.section(v, path, EAUTH_BACKENDS))) {
     const p: FieldPath = [...path, name];
+    if (!(EAUTH_BACKENDS as readonly string[]).includes(name)) continue; // reported by section()
     if (!isMap(value)) {
       c.fail(p, "must be a map of users and groups to their permissions");
       continue;
