@@ -72,6 +72,7 @@ describe("the REST API through pepper", { skip }, () => {
       JSON.stringify({
         keys: { service_key: "service.nk", auto_accept: true },
         reactor: [],
+        http: { listen: "127.0.0.1:0", hooks: { deploy: { token: "deploy-hook-token-0123" } } },
         rest_cherrypy: { host: "127.0.0.1", port, disable_ssl: true },
         netapi_enable_clients: ["local", "local_async", "runner", "wheel"],
         external_auth: {
@@ -161,6 +162,32 @@ describe("the REST API through pepper", { skip }, () => {
     const forged = await fetch(`${url}/`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": "0".repeat(40) }, body: "[]" });
     assert.equal(forged.status, 401);
     assert.deepEqual(await forged.json(), { status: 401, return: "No permission -- see authorization schemes" });
+  });
+
+  it("GET /minions/<id>, /keys and /jobs/<jid> answer Salt's shapes; the webhooks are served on the API's port", async () => {
+    const r = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-secret-pw", eauth: "file" }) });
+    const token = ((await r.json()) as { return: { token: string }[] }).return[0]!.token;
+    const get = async (path: string) => {
+      const res = await fetch(`${url}${path}`, { headers: { "x-auth-token": token } });
+      assert.equal(res.status, 200, path);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const m = (await get("/minions/web1")) as { return: Record<string, Record<string, unknown>>[] };
+    assert.equal(m.return[0]!["web1"]!["role"], "web");
+    const k = (await get("/keys")) as { return: Record<string, string[]> };
+    assert.deepEqual([...(k.return["minions"] ?? [])].sort(), ["app1", "app2", "web1"]);
+    const started = await fetch(`${url}/minions`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": token }, body: JSON.stringify([{ tgt: "web1", fun: "test.ping" }]) });
+    assert.equal(started.status, 202);
+    const jid = ((await started.json()) as { return: { jid: string }[] }).return[0]!.jid;
+    const job = await waitFor(async () => {
+      const j = (await get(`/jobs/${jid}`)) as { info: { User?: string }[]; return: Record<string, unknown>[] };
+      return j.return[0]!["web1"] === true ? j : undefined;
+    }, { what: "the job's return in /jobs/<jid>" });
+    assert.equal(job.info[0]!.User, "alice");
+    const hook = await fetch(`${url}/hook/deploy`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer deploy-hook-token-0123" }, body: "{}" });
+    assert.equal(hook.status, 202);
+    const noAuth = await fetch(`${url}/hook/deploy`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(noAuth.status, 401);
   });
 
   it("SSE and websocket clients see the job events of a command run meanwhile, and only those they may see", async () => {
