@@ -16,7 +16,11 @@ import { compileTagGlob } from "../core/glob/index.js";
 export type TargetResolver = (tgt: string | readonly string[], tgtType: string) => readonly string[];
 
 /** The entries that apply to `name` (with its groups), in Salt's order. */
-export function fillAuthList(acl: Readonly<Record<string, readonly AclEntry[]>>, name: string, groups: readonly string[]): AclEntry[] {
+export function fillAuthList(
+  acl: Readonly<Record<string, readonly AclEntry[]>>,
+  name: string,
+  groups: readonly string[],
+): AclEntry[] {
   const out: AclEntry[] = [];
   let nameMatched = false;
   for (const [who, entries] of Object.entries(acl)) {
@@ -33,8 +37,14 @@ export function fillAuthList(acl: Readonly<Record<string, readonly AclEntry[]>>,
 }
 
 /** Whether `name` appears in the ACL at all (by name, `*`, or one of its groups): Salt refuses a login otherwise. */
-export function isListed(acl: Readonly<Record<string, readonly AclEntry[]>>, name: string, groups: readonly string[]): boolean {
-  return Object.keys(acl).some((who) => who === "*" || (who.endsWith("%") ? groups.includes(who.slice(0, -1)) : exprMatch(name, who)));
+export function isListed(
+  acl: Readonly<Record<string, readonly AclEntry[]>>,
+  name: string,
+  groups: readonly string[],
+): boolean {
+  return Object.keys(acl).some(
+    (who) => who === "*" || (who.endsWith("%") ? groups.includes(who.slice(0, -1)) : exprMatch(name, who)),
+  );
 }
 
 /** Salt's expr_match: fnmatch, else a regex matching the whole value. */
@@ -54,7 +64,13 @@ export function exprMatch(value: string, expr: string): boolean {
 /** A `local` call: may `fun` run with these arguments on every minion `tgt` resolves to? */
 export function authCheck(
   authList: readonly AclEntry[],
-  call: { fun: string; arg: readonly unknown[]; kwarg: Readonly<Record<string, unknown>>; tgt: string | readonly string[]; tgtType: string },
+  call: {
+    fun: string;
+    arg: readonly unknown[];
+    kwarg: Readonly<Record<string, unknown>>;
+    tgt: string | readonly string[];
+    tgtType: string;
+  },
   resolve: TargetResolver,
 ): boolean {
   let targeted: Set<string> | undefined;
@@ -73,7 +89,12 @@ export function authCheck(
 }
 
 /** A runner or wheel call (`form`): Salt's spec_check. */
-export function specCheck(authList: readonly AclEntry[], fun: string, kwarg: Readonly<Record<string, unknown>>, form: "runner" | "wheel"): boolean {
+export function specCheck(
+  authList: readonly AclEntry[],
+  fun: string,
+  kwarg: Readonly<Record<string, unknown>>,
+  form: "runner" | "wheel",
+): boolean {
   const comps = fun.split(".");
   if (comps.length !== 2) return false;
   const [mod, name] = comps as [string, string];
@@ -93,10 +114,19 @@ export function specCheck(authList: readonly AclEntry[], fun: string, kwarg: Rea
 
 /** Whether the list allows anything on every minion (a bare function regex, or a target of `*`). */
 export function isUnrestricted(authList: readonly AclEntry[]): boolean {
-  return authList.some((e) => (e.kind === "fun" && !e.rule.source.startsWith("@")) || (e.kind === "target" && (e.target === "*" || e.target === ".*")));
+  return authList.some(
+    (e) =>
+      (e.kind === "fun" && !e.rule.source.startsWith("@")) ||
+      (e.kind === "target" && (e.target === "*" || e.target === ".*")),
+  );
 }
 
-function funCheck(rules: readonly FunRule[], fun: string, arg: readonly unknown[], kwarg: Readonly<Record<string, unknown>>): boolean {
+function funCheck(
+  rules: readonly FunRule[],
+  fun: string,
+  arg: readonly unknown[],
+  kwarg: Readonly<Record<string, unknown>>,
+): boolean {
   for (const r of rules) {
     if ("re" in r) {
       if (matches(r, fun)) return true;
@@ -105,7 +135,11 @@ function funCheck(rules: readonly FunRule[], fun: string, arg: readonly unknown[
   return false;
 }
 
-function argsMatch(c: FunWithArgs["conditions"][number], arg: readonly unknown[], kwarg: Readonly<Record<string, unknown>>): boolean {
+function argsMatch(
+  c: FunWithArgs["conditions"][number],
+  arg: readonly unknown[],
+  kwarg: Readonly<Record<string, unknown>>,
+): boolean {
   for (let i = 0; i < c.args.length; i++) {
     if (i >= arg.length) return false;
     const m = c.args[i];

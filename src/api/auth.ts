@@ -42,12 +42,18 @@ export class Authenticator {
   /** A new session, or undefined when the credentials are refused (Salt answers 401). */
   async login(c: Credentials): Promise<Session | undefined> {
     const { username: name, password, eauth } = c;
-    if (typeof name !== "string" || typeof password !== "string" || typeof eauth !== "string") return undefined;
-    const backend = Object.hasOwn(this.config.external_auth, eauth) ? this.config.external_auth[eauth] : undefined;
+    if (typeof name !== "string" || typeof password !== "string" || typeof eauth !== "string")
+      return undefined;
+    const backend = Object.hasOwn(this.config.external_auth, eauth)
+      ? this.config.external_auth[eauth]
+      : undefined;
     if (!backend || name === "" || password === "") return undefined;
     const groups = backend.backend === "pam" ? await systemGroups(name) : [];
     if (!isListed(backend.acl, name, groups)) return undefined;
-    const ok = backend.backend === "pam" ? await pamAuthenticate(this.config.pam_service, name, password) : await checkFilePassword(backend.file!, name, password).catch(() => false);
+    const ok =
+      backend.backend === "pam"
+        ? await pamAuthenticate(this.config.pam_service, name, password)
+        : await checkFilePassword(backend.file!, name, password).catch(() => false);
     if (!ok) return undefined;
     const start = this.now();
     const session: Session = {

@@ -14,15 +14,27 @@ export function maysee(e: ReactorEvent, authList: readonly AclEntry[], resolve: 
   const d = e.data as Record<string, unknown>;
   const fun = typeof d["fun"] === "string" ? d["fun"] : undefined;
   let m = /^salt\/job\/[^/]+\/ret\/(.+)$/.exec(e.tag);
-  if (m && fun) return authCheck(authList, { fun, arg: args(d["fun_args"]), kwarg: {}, tgt: [m[1]!], tgtType: "list" }, resolve);
+  if (m && fun)
+    return authCheck(
+      authList,
+      { fun, arg: args(d["fun_args"]), kwarg: {}, tgt: [m[1]!], tgtType: "list" },
+      resolve,
+    );
   m = /^salt\/job\/[^/]+\/new$/.exec(e.tag);
   if (m && fun) {
-    const minions = Array.isArray(d["minions"]) ? (d["minions"] as unknown[]).filter((x): x is string => typeof x === "string") : [];
-    return authCheck(authList, { fun, arg: args(d["arg"]), kwarg: {}, tgt: minions, tgtType: "list" }, resolve);
+    const minions = Array.isArray(d["minions"])
+      ? (d["minions"] as unknown[]).filter((x): x is string => typeof x === "string")
+      : [];
+    return authCheck(
+      authList,
+      { fun, arg: args(d["arg"]), kwarg: {}, tgt: minions, tgtType: "list" },
+      resolve,
+    );
   }
   const bare = (f: string | undefined) => (f ?? "").replace(/^(runner|wheel)\./, "");
   if (e.tag.startsWith("salt/run/")) return specCheck(authList, bare(fun), {}, "runner");
-  if (e.tag.startsWith("salt/wheel/") || e.tag.startsWith("salt/key/")) return specCheck(authList, bare(fun) || "key.list_all", {}, "wheel");
+  if (e.tag.startsWith("salt/wheel/") || e.tag.startsWith("salt/key/"))
+    return specCheck(authList, bare(fun) || "key.list_all", {}, "wheel");
   return isUnrestricted(authList);
 }
 
@@ -68,7 +80,12 @@ export class JobCache {
       while (this.jobs.size > this.max) this.jobs.delete(this.jobs.keys().next().value!);
     } else {
       const job = this.jobs.get(jid);
-      if (job) job.returns[m[3]!] = { return: d["return"] ?? null, retcode: Number(d["retcode"] ?? 0), success: d["success"] !== false };
+      if (job)
+        job.returns[m[3]!] = {
+          return: d["return"] ?? null,
+          retcode: Number(d["retcode"] ?? 0),
+          success: d["success"] !== false,
+        };
     }
   }
 

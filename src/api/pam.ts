@@ -14,10 +14,18 @@ export const PAMTESTER = process.env["PAMTESTER"] ?? "/usr/bin/pamtester";
 const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
 
 /** Whether PAM accepts `password` for `user` (authenticate, then account management). */
-export function pamAuthenticate(service: string, user: string, password: string, timeoutMs = 15_000): Promise<boolean> {
+export function pamAuthenticate(
+  service: string,
+  user: string,
+  password: string,
+  timeoutMs = 15_000,
+): Promise<boolean> {
   if (!USER_NAME.test(user) || password.includes("\n")) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const child = spawn(PAMTESTER, ["-v", "--", service, user, "authenticate", "acct_mgmt"], { stdio: ["pipe", "ignore", "ignore"], timeout: timeoutMs });
+    const child = spawn(PAMTESTER, ["-v", "--", service, user, "authenticate", "acct_mgmt"], {
+      stdio: ["pipe", "ignore", "ignore"],
+      timeout: timeoutMs,
+    });
     child.once("error", () => resolve(false));
     child.once("close", (code) => resolve(code === 0));
     child.stdin.end(`${password}\n`);
@@ -28,6 +36,8 @@ export function pamAuthenticate(service: string, user: string, password: string,
 export function systemGroups(user: string): Promise<string[]> {
   if (!USER_NAME.test(user)) return Promise.resolve([]);
   return new Promise((resolve) => {
-    execFile("id", ["-Gn", "--", user], { timeout: 5000 }, (err, stdout) => resolve(err ? [] : stdout.trim().split(/\s+/).filter(Boolean)));
+    execFile("id", ["-Gn", "--", user], { timeout: 5000 }, (err, stdout) =>
+      resolve(err ? [] : stdout.trim().split(/\s+/).filter(Boolean)),
+    );
   });
 }

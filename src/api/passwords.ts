@@ -15,7 +15,11 @@ const aprMd5 = require("apache-md5") as (password: string, salt: string) => stri
 const crypt = require("apache-crypt") as (password: string, salt: string) => string;
 
 /** Whether `password` is `user`'s password in the file. Reads the file on each call, as Salt does. */
-export async function checkFilePassword(o: FileEauthOptions, user: string, password: string): Promise<boolean> {
+export async function checkFilePassword(
+  o: FileEauthOptions,
+  user: string,
+  password: string,
+): Promise<boolean> {
   const text = await readFile(o.filename, "utf8");
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
   if (o.filetype === "text") {
@@ -24,7 +28,8 @@ export async function checkFilePassword(o: FileEauthOptions, user: string, passw
       if (fields[o.username_field - 1] !== user) continue;
       const stored = fields[o.password_field - 1];
       if (stored === undefined) return false;
-      const given = o.hashtype === "plaintext" ? password : createHash(o.hashtype).update(password).digest("hex");
+      const given =
+        o.hashtype === "plaintext" ? password : createHash(o.hashtype).update(password).digest("hex");
       return same(given, o.hashtype === "plaintext" ? stored : stored.toLowerCase());
     }
     return false;
@@ -49,7 +54,8 @@ export async function checkFilePassword(o: FileEauthOptions, user: string, passw
 export function htpasswdMatch(hash: string, password: string): boolean {
   if (/^\$2[abxy]\$/.test(hash)) return bcrypt.compareSync(password, hash.replace(/^\$2[xy]\$/, "$2b$"));
   if (hash.startsWith("$apr1$") || hash.startsWith("$1$")) return same(aprMd5(password, hash), hash);
-  if (hash.startsWith("{SHA}")) return same(`{SHA}${createHash("sha1").update(password).digest("base64")}`, hash);
+  if (hash.startsWith("{SHA}"))
+    return same(`{SHA}${createHash("sha1").update(password).digest("base64")}`, hash);
   if (/^[./0-9A-Za-z]{13}$/.test(hash)) return same(crypt(password, hash.slice(0, 2)), hash);
   return false; // plaintext entries are refused, as Apache does on Linux
 }

@@ -30,11 +30,19 @@ export interface ApiPorts {
   /** Ids of the accepted agents a target selects (for ACL target checks). */
   readonly resolve: TargetResolver;
   /** Runs a job and waits for the returns, as `reactor run` does. */
-  runLocal(call: LocalCall): Promise<{ jid: string; targets: readonly string[]; returns: Readonly<Record<string, AgentReturn>> }>;
+  runLocal(
+    call: LocalCall,
+  ): Promise<{ jid: string; targets: readonly string[]; returns: Readonly<Record<string, AgentReturn>> }>;
   /** Publishes a job without waiting. */
   startLocal(call: LocalCall): Promise<{ jid: string; targets: readonly string[] }>;
   /** Calls a runner or wheel function of the service (emitting `salt/run|wheel/<jid>/new|ret`); `wait` false returns after `new`. */
-  callService(kind: "runner" | "wheel", fun: string, kwarg: Readonly<Record<string, unknown>>, user: string, wait: boolean): Promise<{ jid: string; return: unknown; success: boolean }>;
+  callService(
+    kind: "runner" | "wheel",
+    fun: string,
+    kwarg: Readonly<Record<string, unknown>>,
+    user: string,
+    wait: boolean,
+  ): Promise<{ jid: string; return: unknown; success: boolean }>;
   /** Publishes an audit event (`reactor/api/...`). */
   audit(tag: string, data: Record<string, unknown>): Promise<void>;
   /** Watches new events whose tags match a glob. */

@@ -26,12 +26,18 @@ export interface ApiServer {
 export type RawRoute = (req: FastifyRequest["raw"], res: FastifyReply["raw"]) => Promise<void>;
 
 /** Starts the API on `rest_cherrypy.host:port`; `raw` maps a path prefix to a handler served as is. */
-export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: { log?: Logger; raw?: Readonly<Record<string, RawRoute>> } = {}): Promise<ApiServer> {
+export async function startApiServer(
+  config: ApiConfig,
+  ports: ApiPorts,
+  opts: { log?: Logger; raw?: Readonly<Record<string, RawRoute>> } = {},
+): Promise<ApiServer> {
   const log = opts.log ?? silentLogger;
   const rest = config.rest;
   const app = Fastify({
     bodyLimit: rest.max_request_body_size,
-    ...(rest.disable_ssl ? {} : { https: { cert: readFileSync(rest.ssl_crt!), key: readFileSync(rest.ssl_key!) } }),
+    ...(rest.disable_ssl
+      ? {}
+      : { https: { cert: readFileSync(rest.ssl_crt!), key: readFileSync(rest.ssl_key!) } }),
   }) as unknown as FastifyInstance;
   const auth = new Authenticator(config);
   const jobs = new JobCache();
@@ -62,14 +68,28 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
 
   const session = (req: FastifyRequest): Session | undefined => auth.get(tokenOf(req));
   const caller = (s: Session): Caller => ({ name: s.name, authList: auth.authList(s) });
-  const refuse = async (req: FastifyRequest, status: number, message: string, user?: string): Promise<never> => {
+  const refuse = async (
+    req: FastifyRequest,
+    status: number,
+    message: string,
+    user?: string,
+  ): Promise<never> => {
     const who = user ?? "";
     const limited = !refusals.allow(`addr:${req.ip}`) || (who !== "" && !refusals.allow(`user:${who}`));
-    await ports.audit(`reactor/api/refused`, { user: who, address: req.ip, path: req.url.split("?")[0]!.slice(0, 200), status, reason: message.slice(0, 300) }).catch(() => undefined);
+    await ports
+      .audit(`reactor/api/refused`, {
+        user: who,
+        address: req.ip,
+        path: req.url.split("?")[0]!.slice(0, 200),
+        status,
+        reason: message.slice(0, 300),
+      })
+      .catch(() => undefined);
     if (limited) throw new ApiError(429, "Too many refused requests; try again in a minute");
     throw new ApiError(status, message);
   };
-  const needSession = async (req: FastifyRequest): Promise<Session> => session(req) ?? refuse(req, 401, "No permission -- see authorization schemes");
+  const needSession = async (req: FastifyRequest): Promise<Session> =>
+    session(req) ?? refuse(req, 401, "No permission -- see authorization schemes");
   const guard = async (req: FastifyRequest, fn: () => Promise<unknown>): Promise<unknown> => {
     try {
       return await fn();
@@ -83,26 +103,56 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
   };
   const lowstate = (body: unknown): Record<string, unknown>[] => {
     const list = Array.isArray(body) ? body : body && typeof body === "object" ? [body] : undefined;
-    if (!list || !list.every((c) => c && typeof c === "object" && !Array.isArray(c))) throw new ApiError(400, "Lowstates must be a list");
+    if (!list || !list.every((c) => c && typeof c === "object" && !Array.isArray(c)))
+      throw new ApiError(400, "Lowstates must be a list");
     return list as Record<string, unknown>[];
   };
 
   app.setErrorHandler((err: unknown, req, reply) => {
-    if (err instanceof ApiError) return answer(req, reply, err.status, { status: err.status, return: err.message });
+    if (err instanceof ApiError)
+      return answer(req, reply, err.status, { status: err.status, return: err.message });
     const e = err as { statusCode?: number; message?: string };
-    if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) return answer(req, reply, e.statusCode, { status: e.statusCode, return: e.message ?? "Bad request" });
+    if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500)
+      return answer(req, reply, e.statusCode, { status: e.statusCode, return: e.message ?? "Bad request" });
     log.error({ err: errorMessage(err), path: req.url.split("?")[0] }, "API request failed");
-    return answer(req, reply, 500, { status: 500, return: rest.debug ? String((err as Error).stack ?? err) : "An unexpected error occurred" });
+    return answer(req, reply, 500, {
+      status: 500,
+      return: rest.debug ? String((err as Error).stack ?? err) : "An unexpected error occurred",
+    });
   });
 
-  app.get("/", async (req, reply) => answer(req, reply, 200, { return: "Welcome", clients: config.netapi_enable_clients }));
+  app.get("/", async (req, reply) =>
+    answer(req, reply, 200, { return: "Welcome", clients: config.netapi_enable_clients }),
+  );
 
   app.post("/login", async (req, reply) => {
     const body = (lowstate(req.body)[0] ?? {}) as Record<string, unknown>;
     const s = await auth.login(body);
-    if (!s) return refuse(req, 401, "Could not authenticate using provided credentials", typeof body["username"] === "string" ? body["username"] : undefined);
-    void reply.header("X-Auth-Token", s.token).header("Set-Cookie", `session_id=${s.token}; expires=${new Date(s.expire * 1000).toUTCString()}; Path=/; HttpOnly${rest.disable_ssl ? "" : "; Secure"}`);
-    return answer(req, reply, 200, { return: [{ token: s.token, expire: s.expire, start: s.start, user: s.name, eauth: s.eauth, perms: auth.perms(s) }] });
+    if (!s)
+      return refuse(
+        req,
+        401,
+        "Could not authenticate using provided credentials",
+        typeof body["username"] === "string" ? body["username"] : undefined,
+      );
+    void reply
+      .header("X-Auth-Token", s.token)
+      .header(
+        "Set-Cookie",
+        `session_id=${s.token}; expires=${new Date(s.expire * 1000).toUTCString()}; Path=/; HttpOnly${rest.disable_ssl ? "" : "; Secure"}`,
+      );
+    return answer(req, reply, 200, {
+      return: [
+        {
+          token: s.token,
+          expire: s.expire,
+          start: s.start,
+          user: s.name,
+          eauth: s.eauth,
+          perms: auth.perms(s),
+        },
+      ],
+    });
   });
 
   app.post("/logout", async (req, reply) => {
@@ -116,7 +166,8 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
     const s = await needSession(req);
     const chunks = lowstate(req.body);
     const out: unknown[] = [];
-    for (const chunk of chunks) out.push(await guard(req, () => runChunk(chunk, caller(s), config, ports, jobs)));
+    for (const chunk of chunks)
+      out.push(await guard(req, () => runChunk(chunk, caller(s), config, ports, jobs)));
     return answer(req, reply, 200, { return: out });
   });
 
@@ -124,7 +175,13 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
     const out: unknown[] = [];
     for (const chunk of lowstate(req.body)) {
       const s = typeof chunk["token"] === "string" ? auth.get(chunk["token"]) : await auth.login(chunk);
-      if (!s) return refuse(req, 401, "No authentication credentials given or they were refused", typeof chunk["username"] === "string" ? chunk["username"] : undefined);
+      if (!s)
+        return refuse(
+          req,
+          401,
+          "No authentication credentials given or they were refused",
+          typeof chunk["username"] === "string" ? chunk["username"] : undefined,
+        );
       out.push(await guard(req, () => runChunk(chunk, caller(s), config, ports, jobs)));
     }
     return answer(req, reply, 200, { return: out });
@@ -132,7 +189,15 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
 
   const minions = async (req: FastifyRequest<{ Params: { mid?: string } }>, reply: FastifyReply) => {
     const s = await needSession(req);
-    const ret = await guard(req, () => runChunk({ client: "local", tgt: req.params.mid ?? "*", fun: "grains.items" }, caller(s), { ...config, netapi_enable_clients: ["local"] }, ports, jobs));
+    const ret = await guard(req, () =>
+      runChunk(
+        { client: "local", tgt: req.params.mid ?? "*", fun: "grains.items" },
+        caller(s),
+        { ...config, netapi_enable_clients: ["local"] },
+        ports,
+        jobs,
+      ),
+    );
     return answer(req, reply, 200, { return: [ret] });
   };
   app.get("/minions", minions);
@@ -140,20 +205,60 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
   app.post("/minions", async (req, reply) => {
     const s = await needSession(req);
     const out: unknown[] = [];
-    for (const chunk of lowstate(req.body)) out.push(await guard(req, () => runChunk({ ...chunk, client: "local_async" }, caller(s), { ...config, netapi_enable_clients: ["local_async"] }, ports, jobs)));
+    for (const chunk of lowstate(req.body))
+      out.push(
+        await guard(req, () =>
+          runChunk(
+            { ...chunk, client: "local_async" },
+            caller(s),
+            { ...config, netapi_enable_clients: ["local_async"] },
+            ports,
+            jobs,
+          ),
+        ),
+      );
     const first = out[0] as { jid?: string } | undefined;
-    return answer(req, reply, 202, { return: out, _links: { jobs: out.map((j) => ({ href: `/jobs/${(j as { jid?: string }).jid ?? ""}` })) }, ...(first ? {} : {}) });
+    return answer(req, reply, 202, {
+      return: out,
+      _links: { jobs: out.map((j) => ({ href: `/jobs/${(j as { jid?: string }).jid ?? ""}` })) },
+      ...(first ? {} : {}),
+    });
   });
 
   const jobsRoute = async (req: FastifyRequest<{ Params: { jid?: string } }>, reply: FastifyReply) => {
     const s = await needSession(req);
     const c = caller(s);
     const jid = req.params.jid;
-    await guard(req, () => runChunk({ client: "runner", fun: jid ? "jobs.list_job" : "jobs.list_jobs", ...(jid ? { jid } : {}) }, c, { ...config, netapi_enable_clients: ["runner"] }, ports, jobs));
-    if (!jid) return answer(req, reply, 200, { return: [Object.fromEntries(jobs.list().map((j) => [j.jid, jobInfo(j)]))] });
+    await guard(req, () =>
+      runChunk(
+        { client: "runner", fun: jid ? "jobs.list_job" : "jobs.list_jobs", ...(jid ? { jid } : {}) },
+        c,
+        { ...config, netapi_enable_clients: ["runner"] },
+        ports,
+        jobs,
+      ),
+    );
+    if (!jid)
+      return answer(req, reply, 200, {
+        return: [Object.fromEntries(jobs.list().map((j) => [j.jid, jobInfo(j)]))],
+      });
     const j = jobs.get(jid);
     const result = j ? Object.fromEntries(Object.entries(j.returns).map(([id, r]) => [id, r.return])) : {};
-    return answer(req, reply, 200, { info: [j ? { ...jobInfo(j), jid, Minions: j.minions, Result: Object.fromEntries(Object.entries(j.returns).map(([id, r]) => [id, { return: r.return }])) } : {}], return: [result] });
+    return answer(req, reply, 200, {
+      info: [
+        j
+          ? {
+              ...jobInfo(j),
+              jid,
+              Minions: j.minions,
+              Result: Object.fromEntries(
+                Object.entries(j.returns).map(([id, r]) => [id, { return: r.return }]),
+              ),
+            }
+          : {},
+      ],
+      return: [result],
+    });
   };
   app.get("/jobs", jobsRoute);
   app.get("/jobs/:jid", jobsRoute);
@@ -161,7 +266,15 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
   const keys = async (req: FastifyRequest<{ Params: { mid?: string } }>, reply: FastifyReply) => {
     const s = await needSession(req);
     const mid = req.params.mid;
-    const r = (await guard(req, () => runChunk({ client: "wheel", fun: mid ? "key.finger" : "key.list_all", ...(mid ? { match: mid } : {}) }, caller(s), { ...config, netapi_enable_clients: ["wheel"] }, ports, jobs))) as { data: { return: unknown } };
+    const r = (await guard(req, () =>
+      runChunk(
+        { client: "wheel", fun: mid ? "key.finger" : "key.list_all", ...(mid ? { match: mid } : {}) },
+        caller(s),
+        { ...config, netapi_enable_clients: ["wheel"] },
+        ports,
+        jobs,
+      ),
+    )) as { data: { return: unknown } };
     return answer(req, reply, 200, { return: r.data.return });
   };
   app.get("/keys", keys);
@@ -170,18 +283,32 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
   app.get("/stats", async (req, reply) => {
     if (!rest.stats_disable_auth) await needSession(req);
     if (!rest.collect_stats) return answer(req, reply, 200, { return: {} });
-    return answer(req, reply, 200, { "CherryPy Applications": { "Uptime": (Date.now() - stats.started) / 1000, "Requests": stats.requests, "Sessions": undefined }, return: { uptime: (Date.now() - stats.started) / 1000, requests: stats.requests } });
+    return answer(req, reply, 200, {
+      "CherryPy Applications": {
+        Uptime: (Date.now() - stats.started) / 1000,
+        Requests: stats.requests,
+        Sessions: undefined,
+      },
+      return: { uptime: (Date.now() - stats.started) / 1000, requests: stats.requests },
+    });
   });
 
   app.get("/events", async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const s = auth.get(tokenOf(req) ?? q["token"] ?? q["salt_token"]) ?? (await refuse(req, 401, "No permission -- see authorization schemes"));
+    const s =
+      auth.get(tokenOf(req) ?? q["token"] ?? q["salt_token"]) ??
+      (await refuse(req, 401, "No permission -- see authorization schemes"));
     const list = auth.authList(s);
     const feed = await ports.watch("*");
     feeds.add(feed);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...(rest.cors_origin ? corsHeaders(req, rest.cors_origin) : {}) });
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      ...(rest.cors_origin ? corsHeaders(req, rest.cors_origin) : {}),
+    });
     res.write("retry: 400\n\n");
     const done = () => {
       feeds.delete(feed);
@@ -213,7 +340,9 @@ export async function startApiServer(config: ApiConfig, ports: ApiPorts, opts: {
         feeds.add(f);
         for await (const e of f) {
           if (!maysee(e, list, ports.resolve)) continue;
-          socket.send(`data: ${JSON.stringify(q["format_events"] !== undefined ? saltEvent(e) : saltEvent(e))}\n\n`);
+          socket.send(
+            `data: ${JSON.stringify(q["format_events"] !== undefined ? saltEvent(e) : saltEvent(e))}\n\n`,
+          );
         }
       });
     });
@@ -264,20 +393,35 @@ function tokenOf(req: FastifyRequest): string | undefined {
 /** Writes the body as JSON or YAML by the Accept header (406 for anything else). */
 function answer(req: FastifyRequest, reply: FastifyReply, status: number, body: unknown): FastifyReply {
   const type = bestType(req.headers.accept);
-  if (!type) return reply.code(406).type("application/json").send(JSON.stringify({ status: 406, return: "Not Acceptable: use application/json or application/x-yaml" }));
-  return reply.code(status).header("Cache-Control", "private").type(type).send(type === "application/json" ? JSON.stringify(body) : toYaml(body));
+  if (!type)
+    return reply
+      .code(406)
+      .type("application/json")
+      .send(
+        JSON.stringify({ status: 406, return: "Not Acceptable: use application/json or application/x-yaml" }),
+      );
+  return reply
+    .code(status)
+    .header("Cache-Control", "private")
+    .type(type)
+    .send(type === "application/json" ? JSON.stringify(body) : toYaml(body));
 }
 
 function bestType(accept: string | undefined): "application/json" | "application/x-yaml" | undefined {
   if (!accept || accept.trim() === "") return "application/json";
-  const ranges = accept.split(",").map((p) => {
-    const [t, ...params] = p.trim().split(";");
-    const q = params.map((x) => /^\s*q=([\d.]+)/.exec(x)?.[1]).find(Boolean);
-    return { t: (t ?? "").trim().toLowerCase(), q: q === undefined ? 1 : Number(q) };
-  }).filter((r) => r.q > 0).sort((a, b) => b.q - a.q);
+  const ranges = accept
+    .split(",")
+    .map((p) => {
+      const [t, ...params] = p.trim().split(";");
+      const q = params.map((x) => /^\s*q=([\d.]+)/.exec(x)?.[1]).find(Boolean);
+      return { t: (t ?? "").trim().toLowerCase(), q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((r) => r.q > 0)
+    .sort((a, b) => b.q - a.q);
   for (const r of ranges) {
     if (r.t === "application/json" || r.t === "*/*" || r.t === "application/*") return "application/json";
-    if (r.t === "application/x-yaml" || r.t === "application/yaml" || r.t === "text/yaml") return "application/x-yaml";
+    if (r.t === "application/x-yaml" || r.t === "application/yaml" || r.t === "text/yaml")
+      return "application/x-yaml";
   }
   return undefined;
 }
@@ -285,14 +429,21 @@ function bestType(accept: string | undefined): "application/json" | "application
 function corsHeaders(req: FastifyRequest, origins: readonly string[]): Record<string, string> {
   const origin = req.headers.origin;
   if (!origin || !(origins.includes("*") || origins.includes(origin))) return {};
-  return { "Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "GET, POST", "Access-Control-Allow-Credentials": "true" };
+  return {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Expose-Headers": "GET, POST",
+    "Access-Control-Allow-Credentials": "true",
+  };
 }
 
 function cors(req: FastifyRequest, reply: FastifyReply, origins: readonly string[]): void {
   const h = corsHeaders(req, origins);
   for (const [k, v] of Object.entries(h)) void reply.header(k, v);
   if (req.method === "OPTIONS" && Object.keys(h).length > 0) {
-    void reply.header("Access-Control-Allow-Methods", "GET, POST").header("Access-Control-Allow-Headers", "Content-Type, X-Auth-Token, X-Requested-With").header("Access-Control-Max-Age", "1400");
+    void reply
+      .header("Access-Control-Allow-Methods", "GET, POST")
+      .header("Access-Control-Allow-Headers", "Content-Type, X-Auth-Token, X-Requested-With")
+      .header("Access-Control-Max-Age", "1400");
   }
 }
 

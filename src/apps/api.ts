@@ -7,8 +7,21 @@
 import { watchEvents, type Connection, type EventPublisher } from "../bus/index.js";
 import type { ApiConfig, HttpConfig } from "../config/index.js";
 import { compileTagGlob } from "../core/glob/index.js";
-import { createEvent, errorMessage, newJid, subjectFilterForGlob, type EventSink, type Logger } from "../core/index.js";
-import { startApiServer, type ApiPorts, type ApiServer, type EventFeed, type RawRoute } from "../api/index.js";
+import {
+  createEvent,
+  errorMessage,
+  newJid,
+  subjectFilterForGlob,
+  type EventSink,
+  type Logger,
+} from "../core/index.js";
+import {
+  startApiServer,
+  type ApiPorts,
+  type ApiServer,
+  type EventFeed,
+  type RawRoute,
+} from "../api/index.js";
 import { createHookHandler } from "../netapi/index.js";
 import type { ServiceFunction } from "../reactor/index.js";
 import type { Client } from "./client.js";
@@ -35,23 +48,40 @@ export interface ServiceApiDeps {
 export async function startServiceApi(config: ApiConfig, d: ServiceApiDeps): Promise<ApiServer> {
   const log = d.log.child({ component: "api" });
   const directory = await openMinionDirectory(d.conn, { replicas: d.replicas, log, onlyAccepted: true });
-  const client: Client = { conn: d.conn, publisher: d.publisher, signJob: d.signJob, streamName: d.streamName, maxEventBytes: d.maxEventBytes, close: async () => undefined };
+  const client: Client = {
+    conn: d.conn,
+    publisher: d.publisher,
+    signJob: d.signJob,
+    streamName: d.streamName,
+    maxEventBytes: d.maxEventBytes,
+    close: async () => undefined,
+  };
   const remote = (c: Parameters<ApiPorts["runLocal"]>[0]) => {
     // Salt's minions read `key=value` strings of `arg` as keyword arguments, as the CLI does
     const strings = c.arg.filter((a): a is string => typeof a === "string");
     const parsed = strings.length === c.arg.length ? parseCliArgs(strings) : { arg: [...c.arg], kwarg: {} };
-    return { tgt: typeof c.tgt === "string" ? c.tgt : c.tgt.join(","), tgtType: c.tgtType, fun: c.fun, arg: parsed.arg, kwarg: { ...parsed.kwarg, ...c.kwarg }, timeout: c.timeout, user: c.user };
+    return {
+      tgt: typeof c.tgt === "string" ? c.tgt : c.tgt.join(","),
+      tgtType: c.tgtType,
+      fun: c.fun,
+      arg: parsed.arg,
+      kwarg: { ...parsed.kwarg, ...c.kwarg },
+      timeout: c.timeout,
+      user: c.user,
+    };
   };
   const ports: ApiPorts = {
     resolve: (tgt, tgtType) => directory.resolve(tgt, tgtType),
     runLocal: async (c) => runRemote(client, remote(c), { directory }),
     startLocal: async (c) => startRemote(client, remote(c), { directory }),
     callService: (kind, fun, kwarg, user, wait) => callService(d, kind, fun, kwarg, user, wait, log),
-    audit: async (tag, data) => void (await d.publisher.publish(createEvent({ tag, data, source: "reactor" }))),
+    audit: async (tag, data) =>
+      void (await d.publisher.publish(createEvent({ tag, data, source: "reactor" }))),
     watch: (glob) => watchTags(d, glob, log),
   };
   const raw: Record<string, RawRoute> = {};
-  if (d.http && d.http.hooks.length > 0) raw[config.rest.webhook_url] = createHookHandler(d.http, { sink: d.sink, log });
+  if (d.http && d.http.hooks.length > 0)
+    raw[config.rest.webhook_url] = createHookHandler(d.http, { sink: d.sink, log });
   try {
     const server = await startApiServer(config, ports, { log, raw });
     return {
@@ -72,7 +102,8 @@ async function watchTags(d: ServiceApiDeps, glob: string, log: Logger): Promise<
     filter: subjectFilterForGlob(compileTagGlob(glob)),
     start: { kind: "new" },
     maxEventBytes: d.maxEventBytes,
-    onInvalid: (bad) => log.warn({ subject: bad.subject, reason: bad.reason }, "API event feed skipped an invalid message"),
+    onInvalid: (bad) =>
+      log.warn({ subject: bad.subject, reason: bad.reason }, "API event feed skipped an invalid message"),
   });
   return {
     stop: () => stream.stop(),
@@ -83,11 +114,24 @@ async function watchTags(d: ServiceApiDeps, glob: string, log: Logger): Promise<
 }
 
 /** A runner or wheel call with Salt's events, `user` included (as dispatch does for reactions). */
-async function callService(d: ServiceApiDeps, kind: "runner" | "wheel", fun: string, kwarg: Readonly<Record<string, unknown>>, user: string, wait: boolean, log: Logger): Promise<{ jid: string; return: unknown; success: boolean }> {
+async function callService(
+  d: ServiceApiDeps,
+  kind: "runner" | "wheel",
+  fun: string,
+  kwarg: Readonly<Record<string, unknown>>,
+  user: string,
+  wait: boolean,
+  log: Logger,
+): Promise<{ jid: string; return: unknown; success: boolean }> {
   const table = kind === "runner" ? d.runners : d.wheel;
   const fn = Object.hasOwn(table, fun) ? table[fun] : undefined;
   const jid = newJid();
-  if (!fn) return { jid, return: `'${fun}' is not available as a ${kind} function (available: ${Object.keys(table).sort().join(", ")})`, success: false };
+  if (!fn)
+    return {
+      jid,
+      return: `'${fun}' is not available as a ${kind} function (available: ${Object.keys(table).sort().join(", ")})`,
+      success: false,
+    };
   const tagKind = kind === "runner" ? "run" : "wheel";
   const base = { fun: `${kind}.${fun}`, fun_args: [kwarg], jid, user };
   const cause = createEvent({ tag: `salt/${tagKind}/${jid}/new`, data: base, source: "reactor" });
@@ -101,7 +145,14 @@ async function callService(d: ServiceApiDeps, kind: "runner" | "wheel", fun: str
     } catch (err) {
       error = errorMessage(err);
     }
-    if (!own || error !== undefined) await d.publisher.publish(createEvent({ tag: `salt/${tagKind}/${jid}/ret`, data: { ...base, return: error ?? result ?? null, success: error === undefined }, source: "reactor" }));
+    if (!own || error !== undefined)
+      await d.publisher.publish(
+        createEvent({
+          tag: `salt/${tagKind}/${jid}/ret`,
+          data: { ...base, return: error ?? result ?? null, success: error === undefined },
+          source: "reactor",
+        }),
+      );
     return { jid, return: error ?? result ?? null, success: error === undefined };
   })();
   if (wait) return run;

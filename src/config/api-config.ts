@@ -10,10 +10,26 @@ import { FieldChecker } from "./reactor-checks.js";
 import type { FieldPath, YamlSource } from "./yaml.js";
 
 /** Top-level keys of reactor.yaml that belong to the API. */
-export const API_CONFIG_KEYS = ["rest_cherrypy", "netapi_enable_clients", "external_auth", "token_expire", "token_expire_user_override", "keep_acl_in_token", "auth.pam.service"] as const;
+export const API_CONFIG_KEYS = [
+  "rest_cherrypy",
+  "netapi_enable_clients",
+  "external_auth",
+  "token_expire",
+  "token_expire_user_override",
+  "keep_acl_in_token",
+  "auth.pam.service",
+] as const;
 
 /** Salt's netapi clients that nats-reactor serves. */
-export const NETAPI_CLIENTS = ["local", "local_async", "local_batch", "runner", "runner_async", "wheel", "wheel_async"] as const;
+export const NETAPI_CLIENTS = [
+  "local",
+  "local_async",
+  "local_batch",
+  "runner",
+  "runner_async",
+  "wheel",
+  "wheel_async",
+] as const;
 export type NetapiClient = (typeof NETAPI_CLIENTS)[number];
 
 /** Back-ends of `external_auth:`. */
@@ -32,13 +48,18 @@ export interface FunMatcher {
 /** `{fun_regex: {args: [...], kwargs: {...}}}`: a function allowed only with these arguments (null = any). */
 export interface FunWithArgs {
   readonly fun: FunMatcher;
-  readonly conditions: readonly { readonly args: readonly (FunMatcher | null)[]; readonly kwargs: Readonly<Record<string, FunMatcher | null>> }[];
+  readonly conditions: readonly {
+    readonly args: readonly (FunMatcher | null)[];
+    readonly kwargs: Readonly<Record<string, FunMatcher | null>>;
+  }[];
 }
 
 export type FunRule = FunMatcher | FunWithArgs;
 
 /** One ACL entry: a function regex for every target, or a target (or `@runner`, `@wheel`, `@jobs`, `@<module>`) with its rules. */
-export type AclEntry = { readonly kind: "fun"; readonly rule: FunMatcher } | { readonly kind: "target"; readonly target: string; readonly rules: readonly FunRule[] };
+export type AclEntry =
+  | { readonly kind: "fun"; readonly rule: FunMatcher }
+  | { readonly kind: "target"; readonly target: string; readonly rules: readonly FunRule[] };
 
 /** The `file` back-end's options (Salt's `^filename`, `^filetype`, ...). */
 export interface FileEauthOptions {
@@ -106,10 +127,32 @@ export interface ApiConfig {
   readonly external_auth: Readonly<Record<string, EauthConfig>>;
 }
 
-const REST_KEYS = ["host", "port", "ssl_crt", "ssl_key", "disable_ssl", "debug", "webhook_disable_auth", "webhook_url", "max_request_body_size", "cors_origin", "collect_stats", "stats_disable_auth", "auth_rate_per_minute", "thread_pool", "socket_queue_size", "expire_responses", "log_access_file", "log_error_file"] as const;
+const REST_KEYS = [
+  "host",
+  "port",
+  "ssl_crt",
+  "ssl_key",
+  "disable_ssl",
+  "debug",
+  "webhook_disable_auth",
+  "webhook_url",
+  "max_request_body_size",
+  "cors_origin",
+  "collect_stats",
+  "stats_disable_auth",
+  "auth_rate_per_minute",
+  "thread_pool",
+  "socket_queue_size",
+  "expire_responses",
+  "log_access_file",
+  "log_error_file",
+] as const;
 
 /** Compiles the API keys of `raw` (the whole reactor.yaml map). `config` is undefined without `rest_cherrypy:`. */
-export function compileApiConfig(raw: Record<string, unknown>, src: YamlSource): { config: ApiConfig | undefined; errors: ConfigError[] } {
+export function compileApiConfig(
+  raw: Record<string, unknown>,
+  src: YamlSource,
+): { config: ApiConfig | undefined; errors: ConfigError[] } {
   const c = new FieldChecker(src);
   const restRaw = raw["rest_cherrypy"];
   if (restRaw === undefined || restRaw === null) return { config: undefined, errors: [] };
@@ -117,18 +160,30 @@ export function compileApiConfig(raw: Record<string, unknown>, src: YamlSource):
   const p = (k: string): FieldPath => ["rest_cherrypy", k];
   const port = r["port"];
   if (port === undefined) c.fail(["rest_cherrypy"], "needs `port:`");
-  else if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) c.fail(p("port"), "must be a port number 0-65535");
+  else if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
+    c.fail(p("port"), "must be a port number 0-65535");
   const disable_ssl = c.bool(r["disable_ssl"], p("disable_ssl"), false);
   const ssl_crt = c.optStr(r["ssl_crt"], p("ssl_crt"));
   const ssl_key = c.optStr(r["ssl_key"], p("ssl_key"));
-  if (!disable_ssl && (ssl_crt === undefined || ssl_key === undefined)) c.fail(["rest_cherrypy"], "needs `ssl_crt:` and `ssl_key:`, or `disable_ssl: true` (as salt-api)");
+  if (!disable_ssl && (ssl_crt === undefined || ssl_key === undefined))
+    c.fail(["rest_cherrypy"], "needs `ssl_crt:` and `ssl_key:`, or `disable_ssl: true` (as salt-api)");
   const webhook_url = c.str(r["webhook_url"], p("webhook_url"), "/hook");
-  if (!/^\/[A-Za-z0-9_-]+$/.test(webhook_url)) c.fail(p("webhook_url"), "must be one path segment such as /hook");
+  if (!/^\/[A-Za-z0-9_-]+$/.test(webhook_url))
+    c.fail(p("webhook_url"), "must be one path segment such as /hook");
   const cors = r["cors_origin"];
-  const cors_origin = cors === undefined || cors === null ? undefined : typeof cors === "string" ? [cors] : c.strList(cors, p("cors_origin"));
+  const cors_origin =
+    cors === undefined || cors === null
+      ? undefined
+      : typeof cors === "string"
+        ? [cors]
+        : c.strList(cors, p("cors_origin"));
   const clients = c.strList(raw["netapi_enable_clients"], ["netapi_enable_clients"]);
   clients.forEach((cl, i) => {
-    if (!(NETAPI_CLIENTS as readonly string[]).includes(cl)) c.fail(["netapi_enable_clients", i], `is not a client nats-reactor serves (known: ${NETAPI_CLIENTS.join(", ")})`);
+    if (!(NETAPI_CLIENTS as readonly string[]).includes(cl))
+      c.fail(
+        ["netapi_enable_clients", i],
+        `is not a client nats-reactor serves (known: ${NETAPI_CLIENTS.join(", ")})`,
+      );
   });
   const config: ApiConfig = {
     rest: {
@@ -161,7 +216,10 @@ function userOverride(v: unknown, c: FieldChecker): ApiConfig["token_expire_user
   if (v === undefined || v === null) return false;
   if (typeof v === "boolean") return v;
   const out: Record<string, readonly string[]> = {};
-  for (const [eauth, users] of Object.entries(c.section(v, ["token_expire_user_override"], Object.keys(isMap(v) ? v : {})))) out[eauth] = c.strList(users, ["token_expire_user_override", eauth]);
+  for (const [eauth, users] of Object.entries(
+    c.section(v, ["token_expire_user_override"], Object.keys(isMap(v) ? v : {})),
+  ))
+    out[eauth] = c.strList(users, ["token_expire_user_override", eauth]);
   return out;
 }
 
@@ -185,20 +243,34 @@ function externalAuth(v: unknown, c: FieldChecker): Record<string, EauthConfig> 
     }
     const backend = name as EauthBackend;
     const file = backend === "file" ? fileOptions(options, c, p) : undefined;
-    if (backend !== "file" && Object.keys(options).length > 0) c.fail([...p, Object.keys(options)[0]!], "is not an option of this back-end");
+    if (backend !== "file" && Object.keys(options).length > 0)
+      c.fail([...p, Object.keys(options)[0]!], "is not an option of this back-end");
     out[name] = { backend, ...(file ? { file } : {}), acl, raw };
   }
   return out;
 }
 
-function fileOptions(o: Record<string, unknown>, c: FieldChecker, p: FieldPath): FileEauthOptions | undefined {
-  const known = ["^filename", "^filetype", "^hashtype", "^field_separator", "^username_field", "^password_field", "^realm"];
+function fileOptions(
+  o: Record<string, unknown>,
+  c: FieldChecker,
+  p: FieldPath,
+): FileEauthOptions | undefined {
+  const known = [
+    "^filename",
+    "^filetype",
+    "^hashtype",
+    "^field_separator",
+    "^username_field",
+    "^password_field",
+    "^realm",
+  ];
   c.unknownKeys(o, p, known);
   const filename = c.optStr(o["^filename"], [...p, "^filename"]);
   if (filename === undefined) c.fail(p, "needs `^filename:` (the password file)");
   const filetype = c.oneOf(o["^filetype"], [...p, "^filetype"], EAUTH_FILETYPES, "text");
   const hashtype = c.str(o["^hashtype"], [...p, "^hashtype"], "plaintext");
-  if (!["plaintext", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"].includes(hashtype)) c.fail([...p, "^hashtype"], "must be plaintext, md5, sha1, sha224, sha256, sha384 or sha512");
+  if (!["plaintext", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"].includes(hashtype))
+    c.fail([...p, "^hashtype"], "must be plaintext, md5, sha1, sha224, sha256, sha384 or sha512");
   const realm = c.optStr(o["^realm"], [...p, "^realm"]);
   if (filetype === "htdigest" && realm === undefined) c.fail(p, "needs `^realm:` with `^filetype: htdigest`");
   if (filename === undefined) return undefined;
@@ -215,7 +287,10 @@ function fileOptions(o: Record<string, unknown>, c: FieldChecker, p: FieldPath):
 
 function aclEntries(v: unknown, c: FieldChecker, p: FieldPath): AclEntry[] {
   if (!Array.isArray(v)) {
-    c.fail(p, "must be a list of function regexes or target maps, e.g. ['.*', '@runner', {'web*': ['test.*']}]");
+    c.fail(
+      p,
+      "must be a list of function regexes or target maps, e.g. ['.*', '@runner', {'web*': ['test.*']}]",
+    );
     return [];
   }
   const out: AclEntry[] = [];
@@ -227,7 +302,13 @@ function aclEntries(v: unknown, c: FieldChecker, p: FieldPath): AclEntry[] {
     } else if (isMap(e) && Object.keys(e).length === 1) {
       const [target, rules] = Object.entries(e)[0]!;
       const list = Array.isArray(rules) ? rules : [rules];
-      out.push({ kind: "target", target, rules: list.map((r: unknown, j) => funRule(r, c, [...ep, target, j])).filter((r): r is FunRule => r !== undefined) });
+      out.push({
+        kind: "target",
+        target,
+        rules: list
+          .map((r: unknown, j) => funRule(r, c, [...ep, target, j]))
+          .filter((r): r is FunRule => r !== undefined),
+      });
     } else c.fail(ep, "must be a function regex or a map of one target to its functions");
   });
   return out;
@@ -244,10 +325,18 @@ function funRule(v: unknown, c: FieldChecker, p: FieldPath): FunRule | undefined
   const conditions = (Array.isArray(cond) ? cond : [cond]).map((x: unknown, k) => {
     const cp = [...p, fun, k];
     const m = c.section(x, cp, ["args", "kwargs"]);
-    const args = Array.isArray(m["args"]) ? m["args"].map((a: unknown, ai) => (a === null ? null : matcher(String(a), c, [...cp, "args", ai]) ?? null)) : [];
-    if (m["args"] !== undefined && !Array.isArray(m["args"])) c.fail([...cp, "args"], "must be a list of regexes (null = any)");
+    const args = Array.isArray(m["args"])
+      ? m["args"].map((a: unknown, ai) =>
+          a === null ? null : (matcher(String(a), c, [...cp, "args", ai]) ?? null),
+        )
+      : [];
+    if (m["args"] !== undefined && !Array.isArray(m["args"]))
+      c.fail([...cp, "args"], "must be a list of regexes (null = any)");
     const kwargs: Record<string, FunMatcher | null> = {};
-    for (const [k2, a] of Object.entries(c.section(m["kwargs"], [...cp, "kwargs"], Object.keys(isMap(m["kwargs"]) ? m["kwargs"] : {})))) kwargs[k2] = a === null ? null : (matcher(String(a), c, [...cp, "kwargs", k2]) ?? null);
+    for (const [k2, a] of Object.entries(
+      c.section(m["kwargs"], [...cp, "kwargs"], Object.keys(isMap(m["kwargs"]) ? m["kwargs"] : {})),
+    ))
+      kwargs[k2] = a === null ? null : (matcher(String(a), c, [...cp, "kwargs", k2]) ?? null);
     return { args, kwargs };
   });
   return fm ? { fun: fm, conditions } : undefined;

@@ -23,7 +23,13 @@ const PEPPER = ["/usr/bin/salt-pepper", "/usr/bin/pepper"].find((p) => existsSyn
 const PAMTESTER = existsSync("/usr/bin/pamtester");
 const ROOT = process.getuid?.() === 0;
 // needs pepper and pamtester (.ci/run installs both) and root to create the PAM user
-const skip = !PEPPER ? "salt-pepper is not installed (.ci/run installs it)" : !PAMTESTER ? "pamtester is not installed (.ci/run installs it)" : !ROOT ? "creating the PAM test user needs root" : false;
+const skip = !PEPPER
+  ? "salt-pepper is not installed (.ci/run installs it)"
+  : !PAMTESTER
+    ? "pamtester is not installed (.ci/run installs it)"
+    : !ROOT
+      ? "creating the PAM test user needs root"
+      : false;
 
 interface PepperResult {
   code: number | null;
@@ -43,7 +49,13 @@ describe("the REST API through pepper", { skip }, () => {
   const pepper = (user: string, pass: string, eauth: string, args: string[]): Promise<PepperResult> =>
     new Promise((resolve) => {
       const child = spawn(PEPPER!, ["--saltapi-url", url, ...args], {
-        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir, SALTAPI_USER: user, SALTAPI_PASS: pass, SALTAPI_EAUTH: eauth },
+        env: {
+          PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+          HOME: dir,
+          SALTAPI_USER: user,
+          SALTAPI_PASS: pass,
+          SALTAPI_EAUTH: eauth,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stdout = "";
@@ -76,24 +88,46 @@ describe("the REST API through pepper", { skip }, () => {
         rest_cherrypy: { host: "127.0.0.1", port, disable_ssl: true },
         netapi_enable_clients: ["local", "local_async", "runner", "wheel"],
         external_auth: {
-          file: { "^filename": join(dir, "htpasswd"), "^filetype": "htpasswd", alice: [".*", "@runner", "@wheel", "@jobs"] },
+          file: {
+            "^filename": join(dir, "htpasswd"),
+            "^filetype": "htpasswd",
+            alice: [".*", "@runner", "@wheel", "@jobs"],
+          },
           pam: { [pamUser]: [{ "app*": ["test.*"] }] },
         },
       }),
     );
     env = { NATS_URL: nats.url, REACTOR_LOG_LEVEL: "warn", REACTOR_KEY_FILE: join(dir, "service.nk") };
     procs.push(startServe(dir, env));
-    await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.ok, { what: `the API to listen (service: ${procs[0]!.err().slice(-800)})`, timeoutMs: 20_000 });
-    for (const [id, role] of [["web1", "web"], ["app1", "app"], ["app2", "app"]] as const) procs.push(await startAgentProc(dir, id, env, { grains: { role } }));
-    await waitFor(async () => {
-      const r = await runCli(["key", "list", "--json"], env);
-      const keys = r.code === 0 ? (JSON.parse(r.stdout) as Record<string, string[]>) : {};
-      return (keys["minions"] ?? []).length === 3;
-    }, { what: "three accepted agents", timeoutMs: 30_000 });
-    await waitFor(async () => {
-      const r = await admin(["*", "test.ping"]);
-      return r.code === 0 && Object.keys((JSON.parse(r.stdout) as { return: Record<string, unknown>[] }).return[0] ?? {}).length === 3;
-    }, { what: "all three agents to answer", timeoutMs: 30_000 });
+    await waitFor(async () => (await fetch(`${url}/`).catch(() => undefined))?.ok, {
+      what: `the API to listen (service: ${procs[0]!.err().slice(-800)})`,
+      timeoutMs: 20_000,
+    });
+    for (const [id, role] of [
+      ["web1", "web"],
+      ["app1", "app"],
+      ["app2", "app"],
+    ] as const)
+      procs.push(await startAgentProc(dir, id, env, { grains: { role } }));
+    await waitFor(
+      async () => {
+        const r = await runCli(["key", "list", "--json"], env);
+        const keys = r.code === 0 ? (JSON.parse(r.stdout) as Record<string, string[]>) : {};
+        return (keys["minions"] ?? []).length === 3;
+      },
+      { what: "three accepted agents", timeoutMs: 30_000 },
+    );
+    await waitFor(
+      async () => {
+        const r = await admin(["*", "test.ping"]);
+        return (
+          r.code === 0 &&
+          Object.keys((JSON.parse(r.stdout) as { return: Record<string, unknown>[] }).return[0] ?? {})
+            .length === 3
+        );
+      },
+      { what: "all three agents to answer", timeoutMs: 30_000 },
+    );
   });
   after(async () => {
     await Promise.all(procs.map((p) => p.stop()));
@@ -116,21 +150,36 @@ describe("the REST API through pepper", { skip }, () => {
   });
 
   it("--client=local_async returns the jid and minions; the job carries the user; runner jobs.lookup_jid finds the returns", async () => {
-    const r = returnOf(await admin(["--client=local_async", "app*", "test.echo", "hello"])) as { jid: string; minions: string[] };
+    const r = returnOf(await admin(["--client=local_async", "app*", "test.echo", "hello"])) as {
+      jid: string;
+      minions: string[];
+    };
     assert.match(r.jid, /^\d{20}$/);
     assert.deepEqual([...r.minions].sort(), ["app1", "app2"]);
-    const found = await waitFor(async () => {
-      const l = returnOf(await admin(["--client=runner", "jobs.lookup_jid", `jid=${r.jid}`])) as Record<string, unknown>;
-      return Object.keys(l).length === 2 ? l : undefined;
-    }, { what: "both returns in jobs.lookup_jid" });
+    const found = await waitFor(
+      async () => {
+        const l = returnOf(await admin(["--client=runner", "jobs.lookup_jid", `jid=${r.jid}`])) as Record<
+          string,
+          unknown
+        >;
+        return Object.keys(l).length === 2 ? l : undefined;
+      },
+      { what: "both returns in jobs.lookup_jid" },
+    );
     assert.deepEqual(found, { app1: "hello", app2: "hello" });
-    const jobs = returnOf(await admin(["--client=runner", "jobs.list_jobs"])) as Record<string, { User: string; Function: string }>;
+    const jobs = returnOf(await admin(["--client=runner", "jobs.list_jobs"])) as Record<
+      string,
+      { User: string; Function: string }
+    >;
     assert.equal(jobs[r.jid]?.User, "alice");
     assert.equal(jobs[r.jid]?.Function, "test.echo");
   });
 
   it("--client=wheel key.list_all lists the accepted keys in Salt's shape", async () => {
-    const r = returnOf(await admin(["--client=wheel", "key.list_all"])) as { tag: string; data: { return: Record<string, string[]>; success: boolean; user: string } };
+    const r = returnOf(await admin(["--client=wheel", "key.list_all"])) as {
+      tag: string;
+      data: { return: Record<string, string[]>; success: boolean; user: string };
+    };
     assert.match(r.tag, /^salt\/wheel\/\d{20}\/ret$/);
     assert.equal(r.data.success, true);
     assert.equal(r.data.user, "alice");
@@ -157,15 +206,30 @@ describe("the REST API through pepper", { skip }, () => {
     assert.match(bad.stderr + bad.stdout, /Authentication denied/);
     const badFile = await pepper("alice", "wrong", "file", ["*", "test.ping"]);
     assert.match(badFile.stderr + badFile.stdout, /Authentication denied/);
-    const none = await fetch(`${url}/`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify([{ client: "local", tgt: "*", fun: "test.ping" }]) });
+    const none = await fetch(`${url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify([{ client: "local", tgt: "*", fun: "test.ping" }]),
+    });
     assert.equal(none.status, 401);
-    const forged = await fetch(`${url}/`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": "0".repeat(40) }, body: "[]" });
+    const forged = await fetch(`${url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": "0".repeat(40) },
+      body: "[]",
+    });
     assert.equal(forged.status, 401);
-    assert.deepEqual(await forged.json(), { status: 401, return: "No permission -- see authorization schemes" });
+    assert.deepEqual(await forged.json(), {
+      status: 401,
+      return: "No permission -- see authorization schemes",
+    });
   });
 
   it("GET /minions/<id>, /keys and /jobs/<jid> answer Salt's shapes; the webhooks are served on the API's port", async () => {
-    const r = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-secret-pw", eauth: "file" }) });
+    const r = await fetch(`${url}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "alice-secret-pw", eauth: "file" }),
+    });
     const token = ((await r.json()) as { return: { token: string }[] }).return[0]!.token;
     const get = async (path: string) => {
       const res = await fetch(`${url}${path}`, { headers: { "x-auth-token": token } });
@@ -176,23 +240,45 @@ describe("the REST API through pepper", { skip }, () => {
     assert.equal(m.return[0]!["web1"]!["role"], "web");
     const k = (await get("/keys")) as { return: Record<string, string[]> };
     assert.deepEqual([...(k.return["minions"] ?? [])].sort(), ["app1", "app2", "web1"]);
-    const started = await fetch(`${url}/minions`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": token }, body: JSON.stringify([{ tgt: "web1", fun: "test.ping" }]) });
+    const started = await fetch(`${url}/minions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": token },
+      body: JSON.stringify([{ tgt: "web1", fun: "test.ping" }]),
+    });
     assert.equal(started.status, 202);
     const jid = ((await started.json()) as { return: { jid: string }[] }).return[0]!.jid;
-    const job = await waitFor(async () => {
-      const j = (await get(`/jobs/${jid}`)) as { info: { User?: string }[]; return: Record<string, unknown>[] };
-      return j.return[0]!["web1"] === true ? j : undefined;
-    }, { what: "the job's return in /jobs/<jid>" });
+    const job = await waitFor(
+      async () => {
+        const j = (await get(`/jobs/${jid}`)) as {
+          info: { User?: string }[];
+          return: Record<string, unknown>[];
+        };
+        return j.return[0]!["web1"] === true ? j : undefined;
+      },
+      { what: "the job's return in /jobs/<jid>" },
+    );
     assert.equal(job.info[0]!.User, "alice");
-    const hook = await fetch(`${url}/hook/deploy`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer deploy-hook-token-0123" }, body: "{}" });
+    const hook = await fetch(`${url}/hook/deploy`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer deploy-hook-token-0123" },
+      body: "{}",
+    });
     assert.equal(hook.status, 202);
-    const noAuth = await fetch(`${url}/hook/deploy`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const noAuth = await fetch(`${url}/hook/deploy`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(noAuth.status, 401);
   });
 
   it("SSE and websocket clients see the job events of a command run meanwhile, and only those they may see", async () => {
     const login = async (username: string, password: string, eauth: string) => {
-      const r = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ username, password, eauth }) });
+      const r = await fetch(`${url}/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ username, password, eauth }),
+      });
       assert.equal(r.status, 200);
       return ((await r.json()) as { return: { token: string }[] }).return[0]!.token;
     };
@@ -218,19 +304,42 @@ describe("the REST API through pepper", { skip }, () => {
     });
     ws.send("websocket client ready");
     // wait until both streams are live: a first job on app1 shows up in both
-    await waitFor(async () => {
-      await fetch(`${url}/`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": tokA }, body: JSON.stringify([{ client: "local", tgt: "app1", fun: "test.ping" }]) });
-      return sseText.includes("/ret/app1") && frames.some((f) => f.includes("/ret/app1"));
-    }, { what: "both streams to show a job on app1" });
-    const res = await fetch(`${url}/`, { method: "POST", headers: { "content-type": "application/json", "x-auth-token": tokA }, body: JSON.stringify([{ client: "local", tgt: "*", fun: "test.echo", arg: ["meanwhile"] }]) });
+    await waitFor(
+      async () => {
+        await fetch(`${url}/`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-auth-token": tokA },
+          body: JSON.stringify([{ client: "local", tgt: "app1", fun: "test.ping" }]),
+        });
+        return sseText.includes("/ret/app1") && frames.some((f) => f.includes("/ret/app1"));
+      },
+      { what: "both streams to show a job on app1" },
+    );
+    const res = await fetch(`${url}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": tokA },
+      body: JSON.stringify([{ client: "local", tgt: "*", fun: "test.echo", arg: ["meanwhile"] }]),
+    });
     const jid = await (async () => {
       assert.equal(res.status, 200);
       const listed = returnOfJobs(await fetch(`${url}/jobs`, { headers: { "x-auth-token": tokA } }));
-      return Object.entries(await listed).find(([, j]) => j.Function === "test.echo" && JSON.stringify(j.Arguments) === '["meanwhile"]')![0];
+      return Object.entries(await listed).find(
+        ([, j]) => j.Function === "test.echo" && JSON.stringify(j.Arguments) === '["meanwhile"]',
+      )![0];
     })();
-    await waitFor(() => sseText.includes(`salt/job/${jid}/ret/app2`) && frames.some((f) => f.includes(`salt/job/${jid}/ret/app2`)), { what: "app2's return in both streams" });
-    const wsData = frames.filter((f) => f.includes(jid)).map((f) => JSON.parse(f.replace(/^data: /, "")) as { tag: string; data: { id?: string } });
-    assert.ok(wsData.every((e) => !e.tag.endsWith("/web1")), "web1's return is not shown to a user restricted to app*");
+    await waitFor(
+      () =>
+        sseText.includes(`salt/job/${jid}/ret/app2`) &&
+        frames.some((f) => f.includes(`salt/job/${jid}/ret/app2`)),
+      { what: "app2's return in both streams" },
+    );
+    const wsData = frames
+      .filter((f) => f.includes(jid))
+      .map((f) => JSON.parse(f.replace(/^data: /, "")) as { tag: string; data: { id?: string } });
+    assert.ok(
+      wsData.every((e) => !e.tag.endsWith("/web1")),
+      "web1's return is not shown to a user restricted to app*",
+    );
     assert.ok(!sseText.includes(`salt/job/${jid}/ret/web1`));
     assert.ok(!sseText.includes(`salt/job/${jid}/new`), "the job's new event targets web1 too: not shown");
     assert.ok(wsData.some((e) => e.tag === `salt/job/${jid}/ret/app1`));
@@ -239,7 +348,10 @@ describe("the REST API through pepper", { skip }, () => {
   });
 });
 
-async function returnOfJobs(r: Response): Promise<Record<string, { Function: string; Arguments: unknown[] }>> {
+async function returnOfJobs(
+  r: Response,
+): Promise<Record<string, { Function: string; Arguments: unknown[] }>> {
   assert.equal(r.status, 200);
-  return ((await r.json()) as { return: Record<string, { Function: string; Arguments: unknown[] }>[] }).return[0]!;
+  return ((await r.json()) as { return: Record<string, { Function: string; Arguments: unknown[] }>[] })
+    .return[0]!;
 }

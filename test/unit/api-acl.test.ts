@@ -28,38 +28,79 @@ const messages = (text: string): string[] => {
   }
   assert.fail("expected ConfigErrors");
 };
-const list = (c: ApiConfig, user: string, groups: string[] = []) => fillAuthList(c.external_auth["pam"]!.acl, user, groups);
-const local = (fun: string, tgt: string | string[], tgtType = "glob", arg: unknown[] = [], kwarg: Record<string, unknown> = {}) => ({ fun, tgt, tgtType, arg, kwarg });
+const list = (c: ApiConfig, user: string, groups: string[] = []) =>
+  fillAuthList(c.external_auth["pam"]!.acl, user, groups);
+const local = (
+  fun: string,
+  tgt: string | string[],
+  tgtType = "glob",
+  arg: unknown[] = [],
+  kwarg: Record<string, unknown> = {},
+) => ({ fun, tgt, tgtType, arg, kwarg });
 
 void describe("eauth ACLs (Salt's auth_check and spec_check)", () => {
   it("a bare regex allows the function on every target, matched as re.match (anchored at the start only)", () => {
     const l = list(api({ pam: { fred: ["test.*", "pkg.list"] } }), "fred");
     assert.equal(authCheck(l, local("test.ping", "*"), resolve), true);
-    assert.equal(authCheck(l, local("pkg.list_pkgs", "*"), resolve), true, "re.match('pkg.list', 'pkg.list_pkgs') matches");
+    assert.equal(
+      authCheck(l, local("pkg.list_pkgs", "*"), resolve),
+      true,
+      "re.match('pkg.list', 'pkg.list_pkgs') matches",
+    );
     assert.equal(authCheck(l, local("cmd.run", "*"), resolve), false);
   });
 
   it("a target map allows its functions only when every targeted minion is inside the target", () => {
-    const l = list(api({ pam: { fred: [{ "app*": ["test.*"] }, { "G@role:web": ["service.status"] }] } }), "fred");
+    const l = list(
+      api({ pam: { fred: [{ "app*": ["test.*"] }, { "G@role:web": ["service.status"] }] } }),
+      "fred",
+    );
     assert.equal(authCheck(l, local("test.ping", "app*"), resolve), true);
     assert.equal(authCheck(l, local("test.ping", "app1,app2", "list"), resolve), true);
     assert.equal(authCheck(l, local("test.ping", "G@role:app", "compound"), resolve), true);
     assert.equal(authCheck(l, local("test.ping", "*"), resolve), false, "web1 is outside app*");
     assert.equal(authCheck(l, local("test.ping", ["app1", "web1"], "list"), resolve), false);
     assert.equal(authCheck(l, local("cmd.run", "app1"), resolve), false);
-    assert.equal(authCheck(l, local("service.status", "web1"), resolve), true, "the target is read as a compound target");
+    assert.equal(
+      authCheck(l, local("service.status", "web1"), resolve),
+      true,
+      "the target is read as a compound target",
+    );
   });
 
   it("argument restrictions: args by position (null = any), kwargs by name", () => {
-    const l = list(api({ pam: { fred: [{ "*": [{ "cmd.run": { args: ["^ls( |$)", null], kwargs: { cwd: "/tmp" } } }] }] } }), "fred");
+    const l = list(
+      api({
+        pam: { fred: [{ "*": [{ "cmd.run": { args: ["^ls( |$)", null], kwargs: { cwd: "/tmp" } } }] }] },
+      }),
+      "fred",
+    );
     assert.equal(authCheck(l, local("cmd.run", "*", "glob", ["ls -l", "x"], { cwd: "/tmp" }), resolve), true);
-    assert.equal(authCheck(l, local("cmd.run", "*", "glob", ["rm -rf /", "x"], { cwd: "/tmp" }), resolve), false);
-    assert.equal(authCheck(l, local("cmd.run", "*", "glob", ["ls"], { cwd: "/tmp" }), resolve), false, "a missing positional argument fails");
-    assert.equal(authCheck(l, local("cmd.run", "*", "glob", ["ls", "x"]), resolve), false, "a missing keyword fails");
+    assert.equal(
+      authCheck(l, local("cmd.run", "*", "glob", ["rm -rf /", "x"], { cwd: "/tmp" }), resolve),
+      false,
+    );
+    assert.equal(
+      authCheck(l, local("cmd.run", "*", "glob", ["ls"], { cwd: "/tmp" }), resolve),
+      false,
+      "a missing positional argument fails",
+    );
+    assert.equal(
+      authCheck(l, local("cmd.run", "*", "glob", ["ls", "x"]), resolve),
+      false,
+      "a missing keyword fails",
+    );
   });
 
   it("@runner, @wheel, @jobs and @<module> allow runner and wheel calls", () => {
-    const c = api({ pam: { fred: ["@runner"], wilma: ["@wheel"], barney: ["@jobs", { "@key": ["list_all"] }], betty: [".*"] } });
+    const c = api({
+      pam: {
+        fred: ["@runner"],
+        wilma: ["@wheel"],
+        barney: ["@jobs", { "@key": ["list_all"] }],
+        betty: [".*"],
+      },
+    });
     assert.equal(specCheck(list(c, "fred"), "jobs.list_jobs", {}, "runner"), true);
     assert.equal(specCheck(list(c, "fred"), "key.list_all", {}, "wheel"), false);
     assert.equal(specCheck(list(c, "wilma"), "key.list_all", {}, "wheel"), true);
@@ -67,13 +108,21 @@ void describe("eauth ACLs (Salt's auth_check and spec_check)", () => {
     assert.equal(specCheck(list(c, "barney"), "state.orchestrate", {}, "runner"), false);
     assert.equal(specCheck(list(c, "barney"), "key.list_all", {}, "wheel"), true);
     assert.equal(specCheck(list(c, "barney"), "key.delete", {}, "wheel"), false);
-    assert.equal(specCheck(list(c, "betty"), "key.list_all", {}, "wheel"), false, "'.*' is for execution functions only, as in Salt");
+    assert.equal(
+      specCheck(list(c, "betty"), "key.list_all", {}, "wheel"),
+      false,
+      "'.*' is for execution functions only, as in Salt",
+    );
   });
 
   it("users by fnmatch or regex, groups with %, and * only when no name matched", () => {
     const c = api({ pam: { "dev-*": ["test.ping"], "admins%": ["cmd.run"], "*": ["grains.items"] } });
     assert.equal(authCheck(list(c, "dev-ann"), local("test.ping", "*"), resolve), true);
-    assert.equal(authCheck(list(c, "dev-ann"), local("grains.items", "*"), resolve), false, "* does not apply to a named user");
+    assert.equal(
+      authCheck(list(c, "dev-ann"), local("grains.items", "*"), resolve),
+      false,
+      "* does not apply to a named user",
+    );
     assert.equal(authCheck(list(c, "zoe"), local("grains.items", "*"), resolve), true);
     assert.equal(authCheck(list(c, "zoe", ["admins"]), local("cmd.run", "*"), resolve), true);
     assert.equal(authCheck(list(c, "zoe", ["users"]), local("cmd.run", "*"), resolve), false);

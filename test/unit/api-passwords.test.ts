@@ -19,12 +19,24 @@ async function file(text: string): Promise<string> {
 
 void describe("file eauth passwords", () => {
   it("text: plaintext and hashed (hashtype), custom separator and fields", async () => {
-    const plain: FileEauthOptions = { ...base, filename: await file("# users\nfred:pw-fred\nwilma:pw-wilma\n"), filetype: "text" };
+    const plain: FileEauthOptions = {
+      ...base,
+      filename: await file("# users\nfred:pw-fred\nwilma:pw-wilma\n"),
+      filetype: "text",
+    };
     assert.equal(await checkFilePassword(plain, "fred", "pw-fred"), true);
     assert.equal(await checkFilePassword(plain, "fred", "pw-wilma"), false);
     assert.equal(await checkFilePassword(plain, "nobody", "pw-fred"), false);
     const sha = createHash("sha256").update("s3cret").digest("hex");
-    const hashed: FileEauthOptions = { ...base, filename: await file(`x|${sha}|fred\n`), filetype: "text", hashtype: "sha256", field_separator: "|", username_field: 3, password_field: 2 };
+    const hashed: FileEauthOptions = {
+      ...base,
+      filename: await file(`x|${sha}|fred\n`),
+      filetype: "text",
+      hashtype: "sha256",
+      field_separator: "|",
+      username_field: 3,
+      password_field: 2,
+    };
     assert.equal(await checkFilePassword(hashed, "fred", "s3cret"), true);
     assert.equal(await checkFilePassword(hashed, "fred", sha), false, "the hash itself is not the password");
   });
@@ -49,7 +61,12 @@ void describe("file eauth passwords", () => {
 
   it("htdigest: user:realm:md5(user:realm:password), only in the configured realm", async () => {
     const h = createHash("md5").update("fred:salt:pw").digest("hex");
-    const f: FileEauthOptions = { ...base, filename: await file(`fred:other:${h}\nfred:salt:${h}\n`), filetype: "htdigest", realm: "salt" };
+    const f: FileEauthOptions = {
+      ...base,
+      filename: await file(`fred:other:${h}\nfred:salt:${h}\n`),
+      filetype: "htdigest",
+      realm: "salt",
+    };
     assert.equal(await checkFilePassword(f, "fred", "pw"), true);
     assert.equal(await checkFilePassword({ ...f, realm: "other" }, "fred", "pw"), false);
   });
