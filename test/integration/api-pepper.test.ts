@@ -72,6 +72,11 @@ describe("the REST API through pepper", { skip }, () => {
   const restricted = (args: string[]) => pepper(pamUser, pamPass, "pam", args);
 
   before(async () => {
+    try {
+      execFileSync("userdel", [pamUser], { stdio: "ignore" }); // left by a run that was killed
+    } catch {
+      // no such user: the usual case
+    }
     execFileSync("useradd", ["-M", "-s", "/usr/sbin/nologin", pamUser]);
     execFileSync("chpasswd", { input: `${pamUser}:${pamPass}\n` });
     nats = await natsForTests();
