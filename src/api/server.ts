@@ -323,7 +323,12 @@ export async function startApiServer(
     res.end();
   });
 
-  app.get("/ws/:token", { websocket: true }, (socket, req) => {
+  // a bad token is refused with 401 before the upgrade, as salt-api does
+  const wsAuth = async (req: FastifyRequest) => {
+    if (!auth.get((req.params as { token?: string }).token))
+      await refuse(req, 401, "No permission -- see authorization schemes");
+  };
+  app.get("/ws/:token", { websocket: true, preValidation: wsAuth }, (socket, req) => {
     const params = req.params as { token?: string };
     const q = req.query as Record<string, string | undefined>;
     const s = auth.get(params.token);

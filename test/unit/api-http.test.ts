@@ -9,6 +9,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import WebSocket from "ws";
 import { startApiServer, type ApiPorts, type ApiServer, type EventFeed } from "../../src/api/index.js";
 import { compileServiceConfig } from "../../src/config/index.js";
 import { matchTargets } from "../../src/core/targeting/index.js";
@@ -44,7 +45,7 @@ void describe("the API's HTTP layer", () => {
         port: 0,
         disable_ssl: true,
         cors_origin: "https://ui.example",
-        auth_rate_per_minute: 3,
+        auth_rate_per_minute: 20,
       },
       netapi_enable_clients: ["local", "runner"],
       token_expire: 60,
@@ -204,6 +205,16 @@ void describe("the API's HTTP layer", () => {
     assert.equal(audits[0]?.data["address"], "127.0.0.1");
   });
 
+  it("a websocket with a bad token is refused with 401 before the upgrade", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${server.url.replace("http", "ws")}/ws/${"a".repeat(40)}`);
+      ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once("open", () => reject(new Error("the websocket opened")));
+      ws.once("error", () => undefined);
+    });
+    assert.equal(status, 401);
+  });
+
   it("CORS: the configured origin is answered, with Salt's preflight headers", async () => {
     const pre = await fetch(`${server.url}/`, {
       method: "OPTIONS",
@@ -221,7 +232,7 @@ void describe("the API's HTTP layer", () => {
 
   it("refusals past auth_rate_per_minute from one user get 429 (last: the counter stays spent)", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++)
+    for (let i = 0; i < 30; i++)
       statuses.push((await post("/login", { username: "nobody", password: "x", eauth: "file" })).status);
     assert.ok(statuses.includes(429), `statuses: ${statuses.join(",")}`);
     assert.ok(statuses.slice(0, statuses.indexOf(429)).every((s) => s === 401));
