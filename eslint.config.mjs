@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
-const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate", "netapi", "keys"];
+const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate", "netapi", "keys", "api"];
 const layer = (name) => `src/${name}/**`;
 
 /** Zones a folder may not import from ("target" may not import "from"). */
@@ -33,6 +33,12 @@ const wrapped = [
   ["prom-client", "apps"],
   ["minimatch", "core/glob"],
   ["json-logic-js", "core/conditions"],
+  ["fastify", "api"],
+  ["@fastify/formbody", "api"],
+  ["@fastify/websocket", "api"],
+  ["bcryptjs", "api"],
+  ["apache-md5", "api"],
+  ["apache-crypt", "api"],
 ];
 for (const [pkg, home] of wrapped) {
   const [top, sub] = home.split("/");

@@ -32,6 +32,7 @@ import { openMinionDirectory, type MinionDirectory } from "./minion-directory.js
 import { createOrchestratePorts } from "./orchestrate-ports.js";
 import { orchestrateRunner } from "./orchestrate-runner.js";
 import type { OrchestratePorts } from "../orchestrate/index.js";
+import { startServiceApi } from "./api.js";
 
 /** Options of the service process. */
 export interface ServiceOptions {
@@ -55,6 +56,8 @@ export interface ServiceHandle {
   readonly engine: ReactorEngine;
   /** The HTTP listeners (webhooks/events, metrics/health) when configured. */
   readonly web: ServiceHttp;
+  /** The REST API (`rest_cherrypy:`), when configured. */
+  readonly api?: { readonly url: string };
   readonly conn: Connection;
   readonly minions: MinionDirectory;
   /** The service's public key and its key file. */
@@ -219,6 +222,24 @@ async function startOnConnection(
     ...(config.metrics.listen !== undefined ? { metricsListen: config.metrics.listen } : {}),
     log,
   });
+  const api = config.api
+    ? await startServiceApi(config.api, {
+        conn,
+        publisher,
+        signJob: security.signJob,
+        streamName: settings.name,
+        maxEventBytes: settings.maxEventBytes,
+        runners,
+        wheel,
+        replicas,
+        ...(config.http ? { http: config.http } : {}),
+        sink: publisherSink(publisher),
+        log,
+      }).catch(async (err: unknown) => {
+        await web.stop();
+        throw err;
+      })
+    : undefined;
   const startedAt = new Date().toISOString();
   const status = serveStatus(
     conn,
@@ -232,6 +253,7 @@ async function startOnConnection(
       counters: { ...engine.counters },
       ...(web.http ? { http: web.http.url } : {}),
       ...(web.metricsServer ? { metrics: web.metricsServer.url } : {}),
+      ...(api ? { api: api.url } : {}),
     }),
     log,
   );
@@ -242,6 +264,7 @@ async function startOnConnection(
   return {
     engine,
     web,
+    ...(api ? { api: { url: api.url } } : {}),
     conn,
     serviceKey: { publicKey: security.serviceKey.publicKey, file: security.serviceKey.seedFile },
     minions,
@@ -254,6 +277,7 @@ async function startOnConnection(
       stopping ??= (async () => {
         const steps: [string, () => Promise<unknown>][] = [
           ["http", () => web.stop()],
+          ["api", async () => api?.stop()],
           ["status responder", async () => status.stop()],
           ["consumer", () => supervisor.stop()],
           ["in-flight events", () => loop],

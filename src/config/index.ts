@@ -12,3 +12,5 @@ export { parseSize, didYouMean } from "./reactor-checks.js";
 export { compileHttpConfig, parseListen, HMAC_ALGORITHMS, MIN_SECRET_LENGTH } from "./http-config.js";
 export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from "./http-config.js";
 export { checkSchema, assertSchema, loadSchema, schemasDir, SCHEMA_NAMES, type SchemaName } from "./schema-check.js";
+export { compileApiConfig, API_CONFIG_KEYS, NETAPI_CLIENTS, EAUTH_BACKENDS, EAUTH_FILETYPES } from "./api-config.js";
+export type { ApiConfig, AclEntry, EauthConfig, FileEauthOptions, FunMatcher, FunRule, FunWithArgs, NetapiClient, EauthBackend } from "./api-config.js";

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { compileHttpConfig, parseListen, type HttpConfig } from "./http-config.js";
+import { API_CONFIG_KEYS, compileApiConfig, type ApiConfig } from "./api-config.js";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
@@ -131,6 +132,8 @@ export interface ServiceConfig {
   readonly metrics: { readonly listen?: string };
   /** Webhooks (`salt/netapi/hook/...`) and the SSE event stream. Default: off. */
   readonly http?: HttpConfig;
+  /** The REST API (salt-api's rest_cherrypy, with Salt's key names). Default: off. */
+  readonly api?: ApiConfig;
 }
 
 /** Log levels. */
@@ -138,7 +141,7 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Top-level keys of reactor.yaml. */
-export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http"] as const;
+export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http", ...API_CONFIG_KEYS] as const;
 
 /** Options of compiling reactor.yaml. */
 export interface ServiceConfigOptions {
@@ -170,6 +173,8 @@ export function compileServiceConfig(text: string, file: string, opts: ServiceCo
   const httpc = compileHttpConfig(raw["http"], src);
   c.errors.push(...httpc.errors);
   const http = httpc.config;
+  const apic = compileApiConfig(raw, src);
+  c.errors.push(...apic.errors);
   const metricsListen = c.optStr(c.section(raw["metrics"], ["metrics"], ["listen"])["listen"], ["metrics", "listen"]);
   if (metricsListen !== undefined && !parseListen(metricsListen)) c.fail(["metrics", "listen"], `must be host:port, got ${JSON.stringify(metricsListen)}`);
   const config: ServiceConfig = {
@@ -184,6 +189,7 @@ export function compileServiceConfig(text: string, file: string, opts: ServiceCo
     logging: { level: c.oneOf(c.section(raw["logging"], ["logging"], ["level"])["level"], ["logging", "level"], LOG_LEVELS, "info") },
     metrics: optional({ listen: metricsListen }),
     ...(http ? { http } : {}),
+    ...(apic.config ? { api: apic.config } : {}),
   };
   if (c.errors.length) throw new ConfigErrors(c.errors);
   // Entries hold compiled objects (templates, globs) owned by their modules: freeze them shallowly.

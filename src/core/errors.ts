@@ -29,6 +29,7 @@ export const ErrorCode = {
   Requisite: "E_REQUISITE",
   Orchestration: "E_ORCHESTRATE",
   Netapi: "E_NETAPI",
+  Api: "E_API",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -284,5 +285,19 @@ export class NetapiError extends ReactorError {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(ErrorCode.Netapi, message);
+  }
+}
+
+/**
+ * A REST API request that is refused (salt-api's rest_cherrypy interface): 400 bad lowstate or a
+ * disabled client, 401 no or bad credentials or token, 403 an ACL refusal, 406 a bad Accept;
+ * `status` is the HTTP status.
+ */
+export class ApiError extends ReactorError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(ErrorCode.Api, message);
   }
 }
