@@ -179,12 +179,32 @@ export async function startNatsAuthSync(o: NatsAuthSyncOptions): Promise<NatsAut
       }
     });
   };
-  const accepted = async (id: string) => {
-    try {
-      await o.onAccepted?.(id);
-    } catch (err) {
-      log.error({ id, err: errorMessage(err) }, "accepted agent not set up");
+  // Setting up an accepted agent (its JOBS durable) can fail while the server is busy (a reload of
+  // the generated auth, a JetStream leader election: "jetstream is not enabled"): it is retried in
+  // the background with backoff for a minute, so one failure never leaves an agent without jobs.
+  let stopped = false;
+  const pending = new Set<Promise<void>>();
+  const setUp = async (id: string) => {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await o.onAccepted?.(id);
+        if (attempt > 0) log.info({ id, attempts: attempt + 1 }, "accepted agent set up after retries");
+        return;
+      } catch (err) {
+        if (stopped || Date.now() > deadline) {
+          log.error({ id, err: errorMessage(err) }, "accepted agent not set up");
+          return;
+        }
+        if (attempt === 0) log.warn({ id, err: errorMessage(err) }, "accepted agent not set up yet; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
     }
+  };
+  const accepted = (id: string) => {
+    const p = setUp(id).finally(() => pending.delete(p));
+    pending.add(p);
+    return p;
   };
   const watch = await o.store.watch({ filter: "accepted.>" });
   const loop = (async () => {
@@ -198,7 +218,7 @@ export async function startNatsAuthSync(o: NatsAuthSyncOptions): Promise<NatsAut
           // the user first, so the agent can connect by the time its consumer exists
           if (changed) schedule();
           await chain;
-          await accepted(k.id);
+          void accepted(k.id);
         } else if (agents.delete(k.id)) schedule();
       }
     } catch (err) {
@@ -215,16 +235,18 @@ export async function startNatsAuthSync(o: NatsAuthSyncOptions): Promise<NatsAut
   }
   schedule();
   await chain;
-  for (const id of initial) await accepted(id);
+  await Promise.all(initial.map((id) => accepted(id)));
   let stopping: Promise<void> | undefined;
   return {
     current: render,
     settled: () => chain,
     stop() {
       stopping ??= (async () => {
+        stopped = true;
         watch.stop();
         await loop;
         await chain;
+        await Promise.all([...pending]);
       })();
       return stopping;
     },

@@ -114,7 +114,7 @@ describe("reactor up logs", () => {
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       const auth = parsed.find((p) => p["msg"] === "auth attempt");
       assert.equal(auth?.["component"], "service/keys");
-      const started = parsed.find((p) => p["msg"] === "nats-server started");
+      const started = parsed.find((p) => p["msg"] === "nats-server started with the generated auth");
       assert.equal(started?.["pid"], up.child.pid);
       assert.equal(typeof started?.["server_pid"], "number");
     } finally {
