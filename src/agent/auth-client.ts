@@ -152,7 +152,8 @@ function backoff(baseMs: number, n: number, o: AuthClientOptions): number {
   return jitter(Math.min(o.maxBackoffMs ?? 300_000, baseMs * 2 ** Math.min(n, 16)), o);
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or rejects with an AuthError when `signal` aborts first. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AuthError("authentication aborted"));
     const t = setTimeout(() => {

@@ -10,5 +10,5 @@ export type { RunOptions, RunResult } from "./process.js";
 export { shellSplit } from "./shell-split.js";
 export * from "./modules/index.js";
 export * from "./service-manager/index.js";
-export { authenticate, SERVICE_KEY_FILE } from "./auth-client.js";
+export { authenticate, pause, SERVICE_KEY_FILE } from "./auth-client.js";
 export type { AuthClientOptions, AuthSession } from "./auth-client.js";

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { isAuthFailure, openConnection, type Connection, type ConnectOptions } from "../bus/index.js";
 import type { AgentConfig } from "../config/index.js";
 import { AuthError, errorMessage, type Logger } from "../core/index.js";
-import { authenticate, type AgentIdentity, type AuthSession } from "../agent/index.js";
+import { authenticate, pause, type AgentIdentity, type AuthSession } from "../agent/index.js";
 import { BOOTSTRAP_INBOX_PREFIX, BOOTSTRAP_USER, agentInboxPrefix } from "../keys/index.js";
 
 /** A connected, accepted agent. */
@@ -138,17 +138,3 @@ async function readPassword(file: string): Promise<string> {
   }
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AuthError("authentication aborted"));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AuthError("authentication aborted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
