@@ -6,7 +6,8 @@
  */
 import { Minimatch } from "minimatch";
 
-const OPTIONS = { dot: true, nocomment: true, nonegate: true, optimizationLevel: 0 } as const;
+// Tags are not file paths: an empty segment (`a//b`) is a segment, so slashes are never collapsed.
+const OPTIONS = { dot: true, nocomment: true, nonegate: true, optimizationLevel: 0, preserveMultipleSlashes: true } as const;
 /** Characters that start something other than a literal in a minimatch pattern. */
 const PATH_SPECIAL = new Set(["*", "?", "[", "{", "(", "!", "+", "@", "\\"]);
 
