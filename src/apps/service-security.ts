@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { admitsAnonymous, ensureAgentConsumer, openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } from "../bus/index.js";
+import { admitsAnonymous, ensureAgentConsumer, waitForJetStreamSettled, openKv, kvKey, removeAgentJobs, type Connection, type EventPublisher } from "../bus/index.js";
 import type { ServiceConfig } from "../config/index.js";
 import { signEvent, signJob } from "../core/auth/index.js";
 import { BusError, createEvent, errorMessage, type Logger, type ReactorEvent } from "../core/index.js";
@@ -126,7 +126,14 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
   const authSync: NatsAuthSync = await startNatsAuthSync({
     store,
     onAccepted: (id) => ensureAgentConsumer(conn, id),
-    ...(natsAuth ? { onConfig: configWriter(natsAuth.usersFile, natsAuth.reload) } : {}),
+    ...(natsAuth
+      ? {
+          onConfig: configWriter(natsAuth.usersFile, async () => {
+            await natsAuth.reload();
+            await waitForJetStreamSettled(conn);
+          }),
+        }
+      : {}),
     input: {
       servicePub: serviceKey.publicKey,
       adminKeys: config.keys.admin_keys,

@@ -104,6 +104,8 @@ export async function up(opts: UpOptions = {}): Promise<UpHandle> {
         nats: url,
         overrides: { state_dir: join(stateDir, "agent"), ...bootstrap },
         log: log.child({ component: "agent" }),
+        // Ctrl-C while the agent waits for its key to be accepted must end the wait (it never exited).
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const a = agent;
       cleanups.push(() => a.stop());

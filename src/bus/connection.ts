@@ -176,3 +176,26 @@ async function waitForJetStream(nc: NatsConnection, waitMs: number, log: Logger)
     }
   }
 }
+
+/**
+ * Waits until JetStream answers again after the server was told to reload its configuration.
+ * nats-server 2.9.10 answers "jetstream is not enabled" for a moment during every reload (measured:
+ * a few requests of thousands, around each SIGHUP); what runs right after a reload (the agent's new
+ * JOBS durable) would fail in that moment. A reload is asynchronous, so this needs `settledChecks`
+ * answers in a row, `gapMs` apart, within `waitMs`.
+ */
+export async function waitForJetStreamSettled(conn: Connection, opts: { waitMs?: number; gapMs?: number; settledChecks?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (opts.waitMs ?? 10_000);
+  const gap = opts.gapMs ?? 25;
+  let inRow = 0;
+  while (inRow < (opts.settledChecks ?? 4)) {
+    await new Promise((r) => setTimeout(r, gap));
+    try {
+      await conn.jsm.getAccountInfo();
+      inRow++;
+    } catch (err) {
+      inRow = 0;
+      if (Date.now() > deadline) throw new BusError(`JetStream did not answer after a configuration reload: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}

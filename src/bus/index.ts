@@ -1,4 +1,4 @@
-export { openConnection, versionAtLeast, isAuthFailure, admitsAnonymous } from "./connection.js";
+export { openConnection, versionAtLeast, isAuthFailure, admitsAnonymous, waitForJetStreamSettled } from "./connection.js";
 export type { Connection, ConnectOptions } from "./connection.js";
 export { Header, encodeEvent, decodeEvent } from "./codec.js";
 export type { EncodedEvent } from "./codec.js";

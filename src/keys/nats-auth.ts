@@ -258,8 +258,11 @@ export function configWriter(file: string, reload: () => Promise<void>): (config
   let last: string | undefined;
   return async (config) => {
     if (config === last) return;
-    await writeAtomically(file, config);
+    // A server already running this file needs no reload (each reload briefly stops JetStream).
+    const onDisk = await readFile(file, "utf8").catch(() => undefined);
     last = config;
+    if (onDisk === config) return;
+    await writeAtomically(file, config);
     await reload();
   };
 }
