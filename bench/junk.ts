@@ -1,6 +1,6 @@
 /**
  * How long junk blocks valid events (issue 13, item 1). Run: `node dist/bench/junk.js`.
- * Real processes: nats-server, `reactor serve` and an agent on test/fixtures/security (consumer
+ * nats-server with the generated auth and the service as `reactor up` runs them, and a real agent, on test/fixtures/security (consumer
  * ack_wait 5 s, max_ack_pending 1000, max_deliver 100). For each N in BENCH_JUNK (default
  * 0,1200,5000): publish N junk messages on evt.attack.echo (alternating: no headers and a `{}`
  * body; a Reactor-Tag that does not match the subject), then one valid signed event, and time
@@ -11,14 +11,17 @@ import { createEventPublisher, watchEvents } from "../src/bus/index.js";
 import { signEvent } from "../src/core/auth/index.js";
 import { createEvent, type ReactorEvent } from "../src/core/index.js";
 import { loadServiceKey } from "../src/keys/index.js";
-import { startDefaultStack } from "../test/security/stacks.js";
+import { startAccepted, startUpStack } from "../test/security/stacks.js";
 
 const NS = (process.env.BENCH_JUNK ?? "0,1200,5000").split(",").map(Number);
 const CAP_MS = Number(process.env.BENCH_CAP_S ?? 120) * 1000;
 
-const stack = await startDefaultStack("security");
+const stack = await startUpStack({ fixture: "security" });
 try {
-  const conn = await stack.attacker();
+  await startAccepted(stack, "web1", { job_timeout: 10 });
+  // the service's NATS user: on the authenticated stack only it may publish on evt.attack.echo,
+  // so the bench measures the service's handling of junk, not the server's refusal
+  const conn = await stack.observer();
   const seen: ReactorEvent[] = [];
   const w = await watchEvents(conn, "EVENTS", { filter: "evt.salt.job.>", start: { kind: "new" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
   void (async () => {
@@ -36,7 +39,7 @@ try {
     await conn.nc.flush();
     const text = `bench-${n}-${Date.now()}`;
     const t0 = performance.now();
-    await pub.publish(createEvent({ tag: "attack/echo", data: { host: stack.agentId, text } }));
+    await pub.publish(createEvent({ tag: "attack/echo", data: { host: "web1", text } }));
     let took: number | undefined;
     while (performance.now() - t0 < CAP_MS) {
       if (seen.some((e) => e.data["return"] === text)) {

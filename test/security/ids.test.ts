@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import type { Connection } from "../../src/bus/index.js";
 import { KeyCommandError } from "../../src/core/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { handshake, STACKS, type AttackStack } from "./stack.js";
+import { handshake, STACKS, type AttackStack } from "./stacks.js";
 
 const ATTACK_IDS = ["web*", "web,*", "*", "web1 or db*", "G@os:Debian", "L@web1,db1", "web?", "web[12]", "a/b", "-rf"];
 

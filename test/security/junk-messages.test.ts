@@ -2,6 +2,9 @@
  * Attack: one publisher floods the subjects the service and an agent consume with junk (no headers,
  * a Reactor-Tag that does not match the subject, oversized, too-deep JSON, unsigned and forged
  * events; on job.<id>: malformed, too-deep and unsigned jobs), interleaved with valid signed events.
+ * The attacker holds web1's NATS credentials: outside web1's namespace the server refuses every
+ * kind (asserted); inside it (evt.salt.beacon.web1.>) the flood runs. job.<id> is the service's
+ * alone (refusal asserted), so the junk jobs come from the service's user there.
  * Every valid event must be reacted to, every junk message removed from the work queue at once
  * (ack pending drains; nothing is redelivered until max_deliver), and the junk reported in bounded
  * summaries (`reactor/bus/invalid`, `reactor/security/rejected`), never one event per message.
@@ -14,12 +17,14 @@ import { signEvent } from "../../src/core/auth/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { STACKS, type AttackStack } from "./stacks.js";
+import { refusedByServer, STACKS, startAccepted, type AttackStack } from "./stacks.js";
 
 const PER_KIND = 400;
 const VALID = 40;
 
-for (const [name, start] of STACKS) {
+const AGENT = "web1";
+
+for (const { name, start } of STACKS) {
   describe(`junk messages cannot freeze the reactor: ${name}`, () => {
     let stack: AttackStack;
     let obs: Connection;
@@ -27,7 +32,8 @@ for (const [name, start] of STACKS) {
     const seen: ReactorEvent[] = [];
 
     before(async () => {
-      stack = await start("security");
+      stack = await start({ fixture: "security" });
+      await startAccepted(stack, AGENT, { job_timeout: 10 });
       obs = await stack.observer();
       watch = await watchEvents(obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
       void (async () => {
@@ -42,30 +48,34 @@ for (const [name, start] of STACKS) {
     const returnsOf = (texts: Set<string>) =>
       new Set(seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["fun"] === "test.echo" && texts.has(String(e.data["return"]))).map((e) => String(e.data["return"])));
 
-    it("junk on evt.> is terminated at once, counted in summaries, and valid events keep flowing", async () => {
-      const bad = await stack.attacker();
+    it("junk outside the agent's namespace is refused by the server; junk inside it is terminated at once, counted in summaries, and valid events keep flowing", async () => {
+      // the attacker holds web1's NATS credentials; the valid events come from the service
+      const bad = await stack.connect(AGENT);
       const key = await loadServiceKey(stack.serviceKeyFile);
-      const signed = createEventPublisher(bad, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const signed = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
       const unsigned = createEventPublisher(bad, { maxEventBytes: 1 << 20 });
-      const subject = "evt.attack.echo";
       const hdr = (tag: string, id: string) => {
         const h = natsHeaders();
         h.set("Nats-Msg-Id", id);
         h.set("Reactor-Tag", tag);
-        h.set("Reactor-Source", "web1");
+        h.set("Reactor-Source", AGENT);
         h.set("Reactor-V", "1");
         return h;
       };
       const deep = "[".repeat(2000) + "]".repeat(2000);
-      const huge = JSON.stringify({ host: "web1", text: "x".repeat(6000) });
-      const junk: (() => Promise<unknown>)[] = [
+      const huge = JSON.stringify({ host: AGENT, text: "x".repeat(6000) });
+      const kinds = (subject: string, tag: string): (() => Promise<unknown>)[] => [
         () => bad.js.publish(subject, "{}"), // no headers at all
-        () => bad.js.publish(subject, JSON.stringify({ host: "web1", text: "t" }), { headers: hdr("attack/other", crypto.randomUUID()) }),
-        () => bad.js.publish(subject, huge, { headers: hdr("attack/echo", crypto.randomUUID()) }),
-        () => bad.js.publish(subject, `{"a":${deep}}`, { headers: hdr("attack/echo", crypto.randomUUID()) }),
-        () => unsigned.publish(createEvent({ tag: "attack/echo", data: { host: "web1", text: "unsigned" } })),
-        () => unsigned.publish({ ...createEvent({ tag: "attack/echo", data: { host: "web1", text: "forged" }, source: "web1" }), signature: "A".repeat(86) }),
+        () => bad.js.publish(subject, JSON.stringify({ host: AGENT, text: "t" }), { headers: hdr("attack/other", crypto.randomUUID()) }),
+        () => bad.js.publish(subject, huge, { headers: hdr(tag, crypto.randomUUID()) }),
+        () => bad.js.publish(subject, `{"a":${deep}}`, { headers: hdr(tag, crypto.randomUUID()) }),
+        () => unsigned.publish(createEvent({ tag, data: { host: AGENT, text: "unsigned" } })),
+        () => unsigned.publish({ ...createEvent({ tag, data: { host: AGENT, text: "forged" }, source: AGENT }), signature: "A".repeat(86) }),
       ];
+      // outside web1's namespace (the reaction's own tag): every kind is refused by the server
+      for (const attempt of kinds("evt.attack.echo", "attack/echo")) await refusedByServer(attempt, "evt.attack.echo");
+      // inside it (a beacon tag web1 may send, with a reaction): the service must shrug it off
+      const junk = kinds(`evt.salt.beacon.${AGENT}.echo`, `salt/beacon/${AGENT}/echo`);
       const texts = new Set<string>();
       const every = Math.floor((PER_KIND * junk.length) / VALID);
       for (let i = 0, v = 0; i < PER_KIND * junk.length; i++) {
@@ -73,7 +83,7 @@ for (const [name, start] of STACKS) {
         if (i % every === 0 && v < VALID) {
           const text = `valid-${v++}`;
           texts.add(text);
-          await signed.publish(createEvent({ tag: "attack/echo", data: { host: stack.agentId, text } }));
+          await signed.publish(createEvent({ tag: "attack/echo", data: { host: AGENT, text } }));
         }
       }
       await waitFor(() => returnsOf(texts).size === texts.size, {
@@ -107,12 +117,15 @@ for (const [name, start] of STACKS) {
       assert.ok(reports.length < 2 * PER_KIND, `not one report per refused event (${reports.length} for ${2 * PER_KIND})`);
     });
 
-    it("junk on the agent's job subject is terminated at once and valid jobs keep flowing", async () => {
-      const bad = await stack.attacker();
+    it("the agent cannot publish on its own job subject; junk jobs there (only the service may publish) are terminated at once and valid jobs keep flowing", async () => {
+      const attacker = await stack.connect(AGENT);
+      const subject = jobSubject(AGENT);
+      await refusedByServer(() => attacker.js.publish(subject, "{}"), subject);
+      // the agent's own robustness: junk from a publisher that may write job.<id> (the service's user)
+      const bad = obs;
       const key = await loadServiceKey(stack.serviceKeyFile);
-      const signed = createEventPublisher(bad, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
-      const subject = jobSubject(stack.agentId);
-      const job = (text: string) => ({ jid: `2026${crypto.randomUUID()}`, fun: "test.echo", arg: [text], kwarg: {}, tgt: stack.agentId, tgt_type: "glob", timeout: 10, expires: new Date(Date.now() + 60_000).toISOString(), user: "attacker" });
+      const signed = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const job = (text: string) => ({ jid: `2026${crypto.randomUUID()}`, fun: "test.echo", arg: [text], kwarg: {}, tgt: AGENT, tgt_type: "glob", timeout: 10, expires: new Date(Date.now() + 60_000).toISOString(), user: "attacker" });
       const deep = "[".repeat(3000) + "]".repeat(3000);
       const junk: (() => Promise<unknown>)[] = [
         () => bad.js.publish(subject, "{}"),
@@ -127,20 +140,20 @@ for (const [name, start] of STACKS) {
         if (i % every === 0 && v < VALID) {
           const text = `job-valid-${v++}`;
           texts.add(text);
-          await signed.publish(createEvent({ tag: "attack/echo", data: { host: stack.agentId, text } }));
+          await signed.publish(createEvent({ tag: "attack/echo", data: { host: AGENT, text } }));
         }
       }
       await waitFor(() => returnsOf(texts).size === texts.size, { what: () => `all ${texts.size} valid jobs run (got ${returnsOf(texts).size})`, timeoutMs: 60_000 });
       const info = await waitFor(
         async () => {
-          const i = await obs.jsm.consumers.info("JOBS", jobDurable(stack.agentId));
+          const i = await obs.jsm.consumers.info("JOBS", jobDurable(AGENT));
           return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
         },
         { what: "the agent's job consumer to drain", timeoutMs: 30_000 },
       );
       assert.equal(info.num_redelivered, 0, "no junk job was redelivered");
       assert.equal(seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "unsigned-job").length, 0, "the unsigned job never ran");
-      const refused = () => seen.filter((e) => e.tag === `salt/minion/${stack.agentId}/jobs/refused`).reduce((n, e) => n + Number(e.data["count"]), 0);
+      const refused = () => seen.filter((e) => e.tag === `salt/minion/${AGENT}/jobs/refused`).reduce((n, e) => n + Number(e.data["count"]), 0);
       await waitFor(() => refused() === 4 * PER_KIND, { what: () => `the agent's refusal summaries to add up to ${4 * PER_KIND} (got ${refused()})` });
     });
   });

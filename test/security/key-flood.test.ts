@@ -9,7 +9,7 @@ import { createUser } from "@nats-io/nkeys";
 import type { Connection } from "../../src/bus/index.js";
 import { signerFromSeed } from "../../src/core/auth/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { handshake, sendSigned, STACKS, type AttackStack } from "./stack.js";
+import { handshake, sendSigned, STACKS, type AttackStack } from "./stacks.js";
 
 const MAX_PENDING = 50;
 const REACTOR_YAML = `keys:
@@ -25,17 +25,20 @@ for (const { name, start } of STACKS) {
   describe(`key and event floods against ${name}`, () => {
     let stack: AttackStack;
     let conn: Connection;
-    const sybil = signerFromSeed(createUser().getSeed());
+    const sybilSeed = new TextDecoder().decode(createUser().getSeed());
+    const sybil = signerFromSeed(new TextEncoder().encode(sybilSeed));
     before(async () => {
-      stack = await start({ reactorYaml: REACTOR_YAML, files: { "reactors/empty.sls": "" } });
+      stack = await start({ reactorYaml: REACTOR_YAML, files: { "reactors/empty.sls": "" }, customEvents: ["custom/"] });
       conn = await stack.connect();
     });
     after(() => stack.stop());
 
     it("ten ids accepted with one key share one flood bucket: 30 events in a burst of 10 are partly dropped, reported per key", async () => {
       for (let n = 0; n < 10; n++) assert.equal((await handshake(conn, `sybil${n}`, sybil))["state"], "accepted");
+      // the key is one NATS user (one per nkey: sybil0's), allowed custom/ events (nats.auth.custom_events)
+      const sybilConn = await waitFor(() => stack.connectKey(sybilSeed, "sybil0").catch(() => undefined), { what: "the sybil key's NATS user", timeoutMs: 30_000 });
       // each id sends 3 events: 30 in all, within each id's own burst of 10 but 3 times the key's
-      for (let i = 0; i < 3; i++) for (let n = 0; n < 10; n++) await sendSigned(conn, sybil, "custom/flood", { n, i }, `sybil${n}`);
+      for (let i = 0; i < 3; i++) for (let n = 0; n < 10; n++) await sendSigned(sybilConn, sybil, "custom/flood", { n, i }, `sybil${n}`);
       const report = await waitFor(() => stack.events.find((e) => e.tag.startsWith("reactor/source/sybil") && e.tag.endsWith("/flood")), { what: `a flood report (service: ${stack.serviceLog().slice(-1000)})`, timeoutMs: 30_000 });
       assert.equal(report.data["limited_by"], "key");
       assert.equal(report.data["key"], sybil.publicKey);

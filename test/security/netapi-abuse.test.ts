@@ -14,12 +14,12 @@ async function post(base: string, path: string, token: string, body: string): Pr
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-for (const [name, start] of STACKS) {
+for (const { name, start } of STACKS) {
   describe(`webhook abuse: ${name}`, () => {
     let stack: AttackStack;
     let base: string;
     before(async () => {
-      stack = await start("security");
+      stack = await start({ fixture: "security" });
       base = await stack.httpUrl();
     });
     after(async () => stack?.stop());

@@ -2,7 +2,9 @@
  * Attack: capture a signed event off the bus, restart `reactor serve` (its in-memory replay window
  * is gone), and publish the captured message again once the stream's de-duplication window has
  * passed (the fixture's is 1 s). The copy must be refused as a replay and cause no reaction. The
- * same capture with a new Nats-Msg-Id (the event id) no longer verifies.
+ * same capture with a new Nats-Msg-Id (the event id) no longer verifies. The attacker holds web1's
+ * credentials and replays web1's own signed beacon event (its namespace); a copy outside it is
+ * refused by the server.
  */
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
@@ -10,18 +12,20 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import { createEventPublisher, watchEvents, type Connection, type EventStream } from "../../src/bus/index.js";
 import { signEvent } from "../../src/core/auth/index.js";
 import { createEvent, type ReactorEvent } from "../../src/core/index.js";
-import { loadServiceKey } from "../../src/keys/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { STACKS, type AttackStack } from "./stacks.js";
+import { refusedByServer, STACKS, startAccepted, type AttackStack } from "./stacks.js";
 
-for (const [name, start] of STACKS) {
+const AGENT = "web1";
+
+for (const { name, start } of STACKS) {
   describe(`replay after a service restart: ${name}`, () => {
     let stack: AttackStack;
     let obs: Connection;
     let watch: EventStream;
     const seen: ReactorEvent[] = [];
     before(async () => {
-      stack = await start("security");
+      stack = await start({ fixture: "security" });
+      await startAccepted(stack, AGENT, { job_timeout: 10 });
       obs = await stack.observer();
       watch = await watchEvents(obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
       void (async () => {
@@ -34,9 +38,11 @@ for (const [name, start] of STACKS) {
     });
 
     it("a captured signed event published again after a restart is refused and causes no reaction", async () => {
-      const key = await loadServiceKey(stack.serviceKeyFile);
-      const pub = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
-      const event = createEvent({ tag: "attack/echo", data: { host: stack.agentId, text: "replay-me" } });
+      // the attacker holds web1's credentials and key: it replays web1's own signed event
+      const key = await stack.agentKey(AGENT);
+      const pub = createEventPublisher(await stack.connect(AGENT), { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const tag = `salt/beacon/${AGENT}/echo`;
+      const event = createEvent({ tag, data: { host: AGENT, text: "replay-me" }, source: AGENT });
       const { seq } = await pub.publish(event);
       const returns = () => seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "replay-me");
       await waitFor(() => returns().length === 1, { what: "the original event's reaction", timeoutMs: 30_000 });
@@ -44,7 +50,9 @@ for (const [name, start] of STACKS) {
       const captured = await obs.jsm.streams.getMessage("EVENTS", { seq });
       assert.ok(captured);
       await stack.restartService();
-      const bad = await stack.attacker();
+      const bad = await stack.connect(AGENT);
+      // a copy of a service event (outside web1's namespace) cannot even be published
+      await refusedByServer(() => bad.js.publish("evt.attack.echo", captured.data), "evt.attack.echo");
       const copy = (msgId?: string) => {
         const h = natsHeaders();
         for (const [k, v] of captured.header) h.set(k, msgId && k === "Nats-Msg-Id" ? msgId : v[0]!);
@@ -69,7 +77,7 @@ for (const [name, start] of STACKS) {
         { what: "the consumer to drain" },
       );
       // a reaction would be a second job return; one more signed event goes through the same agent after the copies
-      const after = createEvent({ tag: "attack/echo", data: { host: stack.agentId, text: "after-replay" } });
+      const after = createEvent({ tag, data: { host: AGENT, text: "after-replay" }, source: AGENT });
       await pub.publish(after);
       await waitFor(() => seen.some((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "after-replay"), { what: "the later event's reaction", timeoutMs: 30_000 });
       assert.equal(returns().length, 1, "the captured event caused no second reaction");

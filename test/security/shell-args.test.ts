@@ -12,7 +12,7 @@ import type { ReactorEvent } from "../../src/core/index.js";
 import { runCli } from "../helpers/cli.js";
 import type { Proc } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
-import { sendSigned, STACKS, waitAccepted, type AttackStack } from "./stack.js";
+import { sendSigned, STACKS, waitAccepted, type AttackStack } from "./stacks.js";
 
 const head = "  local.cmd.run:\n    - tgt: {{ data['id'] }}\n    - args:\n";
 const REACTOR_YAML = `keys:
@@ -41,7 +41,7 @@ for (const { name, start } of STACKS) {
     let secret: string;
     let quoteDir: string;
     before(async () => {
-      stack = await start({ reactorYaml: REACTOR_YAML, files: FILES });
+      stack = await start({ reactorYaml: REACTOR_YAML, files: FILES, customEvents: ["custom/"] });
       pub = join(stack.dir, "pub");
       secret = join(stack.dir, "shadow");
       quoteDir = join(stack.dir, "it's");

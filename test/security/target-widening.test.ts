@@ -11,7 +11,7 @@ import type { Signer } from "../../src/core/auth/index.js";
 import type { ReactorEvent } from "../../src/core/index.js";
 import type { Proc } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
-import { handshake, sendSigned, STACKS, waitAccepted, type AttackStack } from "./stack.js";
+import { handshake, sendSigned, STACKS, waitAccepted, type AttackStack } from "./stacks.js";
 
 const REACTOR_YAML = `keys:
   service_key: service.nk
@@ -33,10 +33,10 @@ for (const { name, start } of STACKS) {
     let web1: Signer;
     const agents: Proc[] = [];
     before(async () => {
-      stack = await start({ reactorYaml: REACTOR_YAML, files: FILES });
-      conn = await stack.connect("web1");
+      stack = await start({ reactorYaml: REACTOR_YAML, files: FILES, customEvents: ["custom/"] });
       for (const id of ["web1", "web2", "db1"]) agents.push(await stack.startAgent(id));
       for (const [i, id] of ["web1", "web2", "db1"].entries()) await waitAccepted(stack, id, agents[i]);
+      conn = await stack.connect("web1");
       web1 = await stack.agentKey("web1");
     });
     after(() => stack.stop());
