@@ -10,14 +10,14 @@
  * summaries (`reactor/bus/invalid`, `reactor/security/rejected`), never one event per message.
  */
 import { strict as assert } from "node:assert";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { createEventPublisher, jobDurable, jobSubject, watchEvents, type Connection, type EventStream } from "../../src/bus/index.js";
+import { createEventPublisher, jobDurable, jobSubject } from "../../src/bus/index.js";
 import { signEvent } from "../../src/core/auth/index.js";
-import { createEvent, type ReactorEvent } from "../../src/core/index.js";
+import { createEvent } from "../../src/core/index.js";
 import { loadServiceKey } from "../../src/keys/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { refusedByServer, STACKS, startAccepted, type AttackStack } from "./stacks.js";
+import { refusedByServer, STACKS, watchedStack } from "./stacks.js";
 
 const PER_KIND = 400;
 const VALID = 40;
@@ -26,33 +26,16 @@ const AGENT = "web1";
 
 for (const { name, start } of STACKS) {
   describe(`junk messages cannot freeze the reactor: ${name}`, () => {
-    let stack: AttackStack;
-    let obs: Connection;
-    let watch: EventStream;
-    const seen: ReactorEvent[] = [];
-
-    before(async () => {
-      stack = await start({ fixture: "security" });
-      await startAccepted(stack, AGENT, { job_timeout: 10 });
-      obs = await stack.observer();
-      watch = await watchEvents(obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
-      void (async () => {
-        for await (const d of watch) seen.push(d.event);
-      })();
-    });
-    after(async () => {
-      await watch?.stop();
-      await stack?.stop();
-    });
+    const w = watchedStack(start, AGENT, { job_timeout: 10 });
 
     const returnsOf = (texts: Set<string>) =>
-      new Set(seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["fun"] === "test.echo" && texts.has(String(e.data["return"]))).map((e) => String(e.data["return"])));
+      new Set(w.seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["fun"] === "test.echo" && texts.has(String(e.data["return"]))).map((e) => String(e.data["return"])));
 
     it("junk outside the agent's namespace is refused by the server; junk inside it is terminated at once, counted in summaries, and valid events keep flowing", async () => {
       // the attacker holds web1's NATS credentials; the valid events come from the service
-      const bad = await stack.connect(AGENT);
-      const key = await loadServiceKey(stack.serviceKeyFile);
-      const signed = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const bad = await w.stack.connect(AGENT);
+      const key = await loadServiceKey(w.stack.serviceKeyFile);
+      const signed = createEventPublisher(w.obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
       const unsigned = createEventPublisher(bad, { maxEventBytes: 1 << 20 });
       const hdr = (tag: string, id: string) => {
         const h = natsHeaders();
@@ -87,12 +70,12 @@ for (const { name, start } of STACKS) {
         }
       }
       await waitFor(() => returnsOf(texts).size === texts.size, {
-        what: () => `all ${texts.size} valid events reacted to (got ${returnsOf(texts).size}); service: ${stack.serviceLog().slice(-800)}`,
+        what: () => `all ${texts.size} valid events reacted to (got ${returnsOf(texts).size}); service: ${w.stack.serviceLog().slice(-800)}`,
         timeoutMs: 60_000,
       });
       const info = await waitFor(
         async () => {
-          const i = await obs.jsm.consumers.info("EVENTS", "reactor");
+          const i = await w.obs.jsm.consumers.info("EVENTS", "reactor");
           return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
         },
         { what: "the service's consumer to drain", timeoutMs: 30_000 },
@@ -100,15 +83,15 @@ for (const { name, start } of STACKS) {
       assert.equal(info.num_redelivered, 0, "no junk message was redelivered");
       // Reporting is bounded and complete: the decode failures add up in reactor/bus/invalid, the
       // refused events in reactor/security/rejected (one by one, at most 10 a second, then summaries).
-      const sum = (tag: string) => seen.filter((e) => e.tag === tag).reduce((n, e) => n + (typeof e.data["count"] === "number" && e.data["summary"] !== false ? e.data["count"] : 1), 0);
+      const sum = (tag: string) => w.seen.filter((e) => e.tag === tag).reduce((n, e) => n + (typeof e.data["count"] === "number" && e.data["summary"] !== false ? e.data["count"] : 1), 0);
       await waitFor(() => sum("reactor/bus/invalid") === 4 * PER_KIND, { what: () => `4 x ${PER_KIND} invalid messages summed up (got ${sum("reactor/bus/invalid")})` });
       await waitFor(() => sum("reactor/security/rejected") === 2 * PER_KIND, { what: () => `2 x ${PER_KIND} rejections reported (got ${sum("reactor/security/rejected")})` });
-      const invalid = seen.filter((e) => e.tag === "reactor/bus/invalid");
+      const invalid = w.seen.filter((e) => e.tag === "reactor/bus/invalid");
       const byKind: Record<string, number> = {};
       for (const e of invalid) for (const [k, n] of Object.entries(e.data["by_kind"] as Record<string, number>)) byKind[k] = (byKind[k] ?? 0) + n;
       assert.deepEqual(byKind, { "no-tag": PER_KIND, "tag-mismatch": PER_KIND, "too-large": PER_KIND, "too-deep": PER_KIND });
       // bounded by time, not by the junk: at most 10 one by one per second of the attack, plus summaries
-      const reports = seen.filter((e) => e.tag === "reactor/security/rejected");
+      const reports = w.seen.filter((e) => e.tag === "reactor/security/rejected");
       const single = reports.filter((e) => e.data["summary"] !== true);
       const stamps = reports.map((e) => Date.parse(e.stamp));
       const spanS = (Math.max(...stamps) - Math.min(...stamps)) / 1000;
@@ -118,13 +101,13 @@ for (const { name, start } of STACKS) {
     });
 
     it("the agent cannot publish on its own job subject; junk jobs there (only the service may publish) are terminated at once and valid jobs keep flowing", async () => {
-      const attacker = await stack.connect(AGENT);
+      const attacker = await w.stack.connect(AGENT);
       const subject = jobSubject(AGENT);
       await refusedByServer(() => attacker.js.publish(subject, "{}"), subject);
       // the agent's own robustness: junk from a publisher that may write job.<id> (the service's user)
-      const bad = obs;
-      const key = await loadServiceKey(stack.serviceKeyFile);
-      const signed = createEventPublisher(obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const bad = w.obs;
+      const key = await loadServiceKey(w.stack.serviceKeyFile);
+      const signed = createEventPublisher(w.obs, { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
       const job = (text: string) => ({ jid: `2026${crypto.randomUUID()}`, fun: "test.echo", arg: [text], kwarg: {}, tgt: AGENT, tgt_type: "glob", timeout: 10, expires: new Date(Date.now() + 60_000).toISOString(), user: "attacker" });
       const deep = "[".repeat(3000) + "]".repeat(3000);
       const junk: (() => Promise<unknown>)[] = [
@@ -146,14 +129,14 @@ for (const { name, start } of STACKS) {
       await waitFor(() => returnsOf(texts).size === texts.size, { what: () => `all ${texts.size} valid jobs run (got ${returnsOf(texts).size})`, timeoutMs: 60_000 });
       const info = await waitFor(
         async () => {
-          const i = await obs.jsm.consumers.info("JOBS", jobDurable(AGENT));
+          const i = await w.obs.jsm.consumers.info("JOBS", jobDurable(AGENT));
           return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
         },
         { what: "the agent's job consumer to drain", timeoutMs: 30_000 },
       );
       assert.equal(info.num_redelivered, 0, "no junk job was redelivered");
-      assert.equal(seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "unsigned-job").length, 0, "the unsigned job never ran");
-      const refused = () => seen.filter((e) => e.tag === `salt/minion/${AGENT}/jobs/refused`).reduce((n, e) => n + Number(e.data["count"]), 0);
+      assert.equal(w.seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "unsigned-job").length, 0, "the unsigned job never ran");
+      const refused = () => w.seen.filter((e) => e.tag === `salt/minion/${AGENT}/jobs/refused`).reduce((n, e) => n + Number(e.data["count"]), 0);
       await waitFor(() => refused() === 4 * PER_KIND, { what: () => `the agent's refusal summaries to add up to ${4 * PER_KIND} (got ${refused()})` });
     });
   });

@@ -7,50 +7,34 @@
  * refused by the server.
  */
 import { strict as assert } from "node:assert";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { createEventPublisher, watchEvents, type Connection, type EventStream } from "../../src/bus/index.js";
+import { createEventPublisher } from "../../src/bus/index.js";
 import { signEvent } from "../../src/core/auth/index.js";
-import { createEvent, type ReactorEvent } from "../../src/core/index.js";
+import { createEvent } from "../../src/core/index.js";
 import { waitFor } from "../helpers/wait.js";
-import { refusedByServer, STACKS, startAccepted, type AttackStack } from "./stacks.js";
+import { refusedByServer, STACKS, watchedStack } from "./stacks.js";
 
 const AGENT = "web1";
 
 for (const { name, start } of STACKS) {
   describe(`replay after a service restart: ${name}`, () => {
-    let stack: AttackStack;
-    let obs: Connection;
-    let watch: EventStream;
-    const seen: ReactorEvent[] = [];
-    before(async () => {
-      stack = await start({ fixture: "security" });
-      await startAccepted(stack, AGENT, { job_timeout: 10 });
-      obs = await stack.observer();
-      watch = await watchEvents(obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
-      void (async () => {
-        for await (const d of watch) seen.push(d.event);
-      })();
-    });
-    after(async () => {
-      await watch?.stop();
-      await stack?.stop();
-    });
+    const w = watchedStack(start, AGENT, { job_timeout: 10 });
 
     it("a captured signed event published again after a restart is refused and causes no reaction", async () => {
       // the attacker holds web1's credentials and key: it replays web1's own signed event
-      const key = await stack.agentKey(AGENT);
-      const pub = createEventPublisher(await stack.connect(AGENT), { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
+      const key = await w.stack.agentKey(AGENT);
+      const pub = createEventPublisher(await w.stack.connect(AGENT), { maxEventBytes: 1 << 20, sign: (e) => signEvent(e, key) });
       const tag = `salt/beacon/${AGENT}/echo`;
       const event = createEvent({ tag, data: { host: AGENT, text: "replay-me" }, source: AGENT });
       const { seq } = await pub.publish(event);
-      const returns = () => seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "replay-me");
+      const returns = () => w.seen.filter((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "replay-me");
       await waitFor(() => returns().length === 1, { what: "the original event's reaction", timeoutMs: 30_000 });
       // what an eavesdropper holds: the stored message, byte for byte
-      const captured = await obs.jsm.streams.getMessage("EVENTS", { seq });
+      const captured = await w.obs.jsm.streams.getMessage("EVENTS", { seq });
       assert.ok(captured);
-      await stack.restartService();
-      const bad = await stack.connect(AGENT);
+      await w.stack.restartService();
+      const bad = await w.stack.connect(AGENT);
       // a copy of a service event (outside web1's namespace) cannot even be published
       await refusedByServer(() => bad.js.publish("evt.attack.echo", captured.data), "evt.attack.echo");
       const copy = (msgId?: string) => {
@@ -60,18 +44,18 @@ for (const { name, start } of STACKS) {
       };
       // until the server's de-dup window (1 s in the fixture) has passed, the copy is dropped by JetStream
       await waitFor(async () => !(await copy()).duplicate, { what: "the copy to be stored", timeoutMs: 20_000, intervalMs: 200 });
-      const rej = await waitFor(() => seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === event.id), {
-        what: () => `the copy's rejection (service: ${stack.serviceLog().slice(-600)})`,
+      const rej = await waitFor(() => w.seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === event.id), {
+        what: () => `the copy's rejection (service: ${w.stack.serviceLog().slice(-600)})`,
         timeoutMs: 30_000,
       });
       assert.equal(rej.data["kind"], "replay");
       const other = crypto.randomUUID();
       await copy(other);
-      const rej2 = await waitFor(() => seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === other), { what: "the re-labelled copy's rejection", timeoutMs: 30_000 });
+      const rej2 = await waitFor(() => w.seen.find((e) => e.tag === "reactor/security/rejected" && e.data["event_id"] === other), { what: "the re-labelled copy's rejection", timeoutMs: 30_000 });
       assert.notEqual(rej2.data["kind"], "replay", "a new id breaks the signature");
       await waitFor(
         async () => {
-          const i = await obs.jsm.consumers.info("EVENTS", "reactor");
+          const i = await w.obs.jsm.consumers.info("EVENTS", "reactor");
           return i.num_ack_pending === 0 && i.num_pending === 0;
         },
         { what: "the consumer to drain" },
@@ -79,9 +63,9 @@ for (const { name, start } of STACKS) {
       // a reaction would be a second job return; one more signed event goes through the same agent after the copies
       const after = createEvent({ tag, data: { host: AGENT, text: "after-replay" }, source: AGENT });
       await pub.publish(after);
-      await waitFor(() => seen.some((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "after-replay"), { what: "the later event's reaction", timeoutMs: 30_000 });
+      await waitFor(() => w.seen.some((e) => e.tag.startsWith("salt/job/") && e.data["return"] === "after-replay"), { what: "the later event's reaction", timeoutMs: 30_000 });
       assert.equal(returns().length, 1, "the captured event caused no second reaction");
-      assert.equal(seen.filter((e) => e.tag === `reactor/event/${event.id}/matched`).length, 1, "the copy was not matched again");
+      assert.equal(w.seen.filter((e) => e.tag === `reactor/event/${event.id}/matched`).length, 1, "the copy was not matched again");
     });
   });
 }

@@ -16,6 +16,7 @@
  * attacker holds an agent's own credentials (`connect(id)`: its nkey, its inbox prefix) or, before
  * it is accepted, the bootstrap password (`connect()`); the observer holds the service's.
  */
+import { after, before } from "node:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -326,4 +327,35 @@ export async function handshake(conn: Connection, id: string, s: Signer = signer
 export async function refusedByServer(publish: () => Promise<unknown>, subject: string): Promise<void> {
   const { strict: assert } = await import("node:assert");
   await assert.rejects(publish(), (e: unknown) => /permissions violation/i.test(String(e)), `the server refuses a publish on ${subject}`);
+}
+
+/** What `watchedStack` hands an attack: the stack, an observer connection, and every event stored since it started. */
+export interface WatchedStack {
+  readonly stack: AttackStack;
+  readonly obs: Connection;
+  readonly seen: ReactorEvent[];
+}
+
+/**
+ * The set-up several attacks share, as node:test hooks of the calling `describe`: a stack on the
+ * `security` fixture with `agent` accepted, an observer, and a watch that collects every stored event.
+ */
+export function watchedStack(start: StackFactory, agent: string, settings: Record<string, unknown>): WatchedStack {
+  const ctx = { seen: [] as ReactorEvent[] } as { stack: AttackStack; obs: Connection; seen: ReactorEvent[] };
+  let watch: EventStream | undefined;
+  before(async () => {
+    ctx.stack = await start({ fixture: "security" });
+    await startAccepted(ctx.stack, agent, settings);
+    ctx.obs = await ctx.stack.observer();
+    const w = await watchEvents(ctx.obs, "EVENTS", { filter: "evt.>", start: { kind: "all" }, maxEventBytes: 1 << 20, onInvalid: () => undefined });
+    watch = w;
+    void (async () => {
+      for await (const d of w) ctx.seen.push(d.event);
+    })();
+  });
+  after(async () => {
+    await watch?.stop();
+    await ctx.stack?.stop();
+  });
+  return ctx;
 }
