@@ -1,6 +1,7 @@
 /**
  * The service's security parts (DESIGN.md 2.4): its key pair, the key service (auth handshake,
- * `salt/auth`, `salt/key`, wheel `key.*`), and the event verifier the engine asks before matching.
+ * `salt/auth`, `salt/key`, wheel `key.*`), the event verifier the engine asks before matching, and
+ * the mine endpoint (`reactor.mine.get`: agents' signed mine reads, under the mine ACL).
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -17,10 +18,11 @@ import {
   startEventVerifier,
   startKeyService,
   startNatsAuthSync,
+  watchAcceptedKeys,
   type NatsAuthSync,
   type ServiceKey,
 } from "../keys/index.js";
-import { openMineStore, purgeAgent } from "../mine/index.js";
+import { createMineReader, openMineStore, openMinionsStore, purgeAgent, startMineEndpoint } from "../mine/index.js";
 import type { RawMessage, ServiceFunction, Verdict } from "../reactor/index.js";
 
 /** What the service gets from its security parts. */
@@ -135,6 +137,14 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     },
     log,
   });
+  // Agents' mine.get: their NATS users may read only their own mine keys, so they ask here (signed).
+  const acceptedKeys = await watchAcceptedKeys(store, log.child({ component: "mine-endpoint" }));
+  const mineEndpoint = await startMineEndpoint({
+    conn,
+    reader: createMineReader({ mine, minions: await openMinionsStore(conn, { replicas }), log }),
+    keys: acceptedKeys,
+    log,
+  });
   const trusted = [serviceKey.publicKey, ...config.keys.admin_keys];
   const verifier = config.keys.verify_events
     ? await startEventVerifier(store, { trusted, maxAgeMs: config.stream.max_age * 1000, log: log.child({ component: "verifier" }) })
@@ -167,6 +177,8 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
         }
       : {}),
     async stop() {
+      await mineEndpoint.stop();
+      await acceptedKeys.stop();
       await keyService.stop();
       await authSync.stop();
       await verifier?.stop();
