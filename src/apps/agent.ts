@@ -19,7 +19,7 @@ import {
   type Executor,
 } from "../agent/index.js";
 import { compileBeacons, createBeaconScheduler, createBeaconsModule, type BeaconScheduler } from "../beacons/index.js";
-import { createMineModule, createMinePublisher, createMineReader, type MineEntry, type MinePublisher, type MinionInfo } from "../mine/index.js";
+import { createMineClient, createMineModule, createMinePublisher, type MineEntry, type MinePublisher } from "../mine/index.js";
 import { connectAgent } from "./agent-connect.js";
 import { openBufferedSink, type BufferedSink } from "./agent-sink.js";
 import { resolveServers } from "./client.js";
@@ -92,14 +92,16 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
 
   // Bound, not created: the service made the buckets, and an agent's NATS user may touch only its own keys.
   const mineStore = await bindKv<MineEntry>(conn, "mine");
-  const minionsKv = await bindKv<MinionInfo>(conn, "minions");
   const runFn = async (fun: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>) => {
     const ret = await executor.run({ jid: `mine-${Date.now()}`, fun, arg: args, kwarg: kwargs, tgt: config.id, tgt_type: "list", timeout: config.job_timeout, expires: new Date(Date.now() + 60_000).toISOString(), user: "mine" });
     if (!ret.success) throw new Error(typeof ret.return === "string" ? ret.return : JSON.stringify(ret.return));
     return ret.return;
   };
-  const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, log: log.child({ component: "mine" }), ...(config.mine_change_events ? { emitChange: (tag: string, data: Record<string, unknown>) => sink.emit(tag, data) } : {}) });
-  registry.add("mine", createMineModule(mine, createMineReader({ mine: mineStore, minions: minionsKv })));
+  // Other agents' values are read through the service (reactor.mine.get, signed by this agent's key),
+  // which enforces the mine ACL: this agent's NATS user may not read them, and must not decide the ACL itself.
+  const mineClient = createMineClient({ conn, agentId: config.id, signer: identity });
+  const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, storedNames: () => mineClient.names(), log: log.child({ component: "mine" }), ...(config.mine_change_events ? { emitChange: (tag: string, data: Record<string, unknown>) => sink.emit(tag, data) } : {}) });
+  registry.add("mine", createMineModule(mine, mineClient));
 
   const minions = await bindKv<MinionValue>(conn, "minions");
   const grains = staticGrains;

@@ -1,6 +1,7 @@
 /**
  * The service's security parts (DESIGN.md 2.4): its key pair, the key service (auth handshake,
- * `salt/auth`, `salt/key`, wheel `key.*`), and the event verifier the engine asks before matching.
+ * `salt/auth`, `salt/key`, wheel `key.*`), the event verifier the engine asks before matching, and
+ * the mine endpoint (`reactor.mine.get`: agents' signed mine reads, under the mine ACL).
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -17,10 +18,11 @@ import {
   startEventVerifier,
   startKeyService,
   startNatsAuthSync,
+  watchAcceptedKeys,
   type NatsAuthSync,
   type ServiceKey,
 } from "../keys/index.js";
-import { openMineStore, purgeAgent } from "../mine/index.js";
+import { createMineReader, openMineStore, openMinionsStore, purgeAgent, startMineEndpoint } from "../mine/index.js";
 import type { RawMessage, ServiceFunction, Verdict } from "../reactor/index.js";
 
 /** What the service gets from its security parts. */
@@ -94,6 +96,24 @@ export async function refuseInsecureNats(servers: readonly string[], config: Ser
   log.warn({ servers }, "the NATS server admits unauthenticated clients (allowed by --insecure-nats / nats.insecure / REACTOR_INSECURE_NATS)");
 }
 
+/**
+ * Runs `fn`, again while nats-server answers that JetStream is not enabled: 2.9.10 says so for a
+ * moment while it reloads its config (the SIGHUP after each change of the accepted keys), and a
+ * JetStream request made then would otherwise fail for good (an accepted agent without its JOBS
+ * consumer waits forever). Up to 15 s, then the last error.
+ */
+async function whileReloading<T>(fn: () => Promise<T>, deadlineMs = 15_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!/jetstream (is )?not enabled/i.test(errorMessage(err)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** Loads (or creates) the service key and starts the key service and the verifier. */
 export async function startServiceSecurity(conn: Connection, config: ServiceConfig, publisher: () => EventPublisher, log: Logger, natsAuth?: NatsAuthSetup): Promise<ServiceSecurity> {
   const serviceKey = await loadOrCreateServiceKey(config.keys.service_key);
@@ -121,11 +141,21 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     },
     log: log.child({ component: "keys" }),
   });
+  // Agents' mine.get: their NATS users may read only their own mine keys, so they ask here (signed).
+  // Before the auth sync: its first SIGHUP reload briefly answers JetStream requests with
+  // "JetStream not enabled for account" on nats-server 2.9.10.
+  const acceptedKeys = await whileReloading(() => watchAcceptedKeys(store, log.child({ component: "mine-endpoint" })));
+  const mineEndpoint = await startMineEndpoint({
+    conn,
+    reader: createMineReader({ mine, minions: await openMinionsStore(conn, { replicas }), log }),
+    keys: acceptedKeys,
+    log,
+  });
   // Every accepted agent gets its JOBS consumer from the service (agents have no consumer rights) and,
   // with the generated auth, its NATS user.
   const authSync: NatsAuthSync = await startNatsAuthSync({
     store,
-    onAccepted: (id) => ensureAgentConsumer(conn, id),
+    onAccepted: (id) => whileReloading(() => ensureAgentConsumer(conn, id)),
     ...(natsAuth
       ? {
           onConfig: configWriter(natsAuth.usersFile, async () => {
@@ -174,6 +204,8 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
         }
       : {}),
     async stop() {
+      await mineEndpoint.stop();
+      await acceptedKeys.stop();
       await keyService.stop();
       await authSync.stop();
       await verifier?.stop();

@@ -11,13 +11,14 @@
  * - one user per accepted agent, its key as nkey: its own event subjects, `reactor.auth`, its own
  *   `minions` and `mine` keys (put, delete, direct get), pull requests, info and acks on its own
  *   durable of JOBS, replies on its own inbox prefix `_INBOX_<encoded id>`. No stream or consumer
- *   management: the service creates them.
+ *   management: the service creates them. Reading other agents' mine values goes through the
+ *   service (`reactor.mine.get`, signed), which applies the mine ACL.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { JOBS_STREAM, encodeKeyPart, jobDurable } from "../bus/index.js";
-import { AUTH_SUBJECT } from "../core/auth/index.js";
+import { AUTH_SUBJECT, MINE_REQUEST_SUBJECT, agentInboxPrefix } from "../core/auth/index.js";
 import { AuthError, encodeSegment, errorMessage, silentLogger, type Logger } from "../core/index.js";
 import { parseKeyKey, type KeyStore } from "./store.js";
 
@@ -26,10 +27,8 @@ export const BOOTSTRAP_USER = "reactor-bootstrap";
 /** The inbox prefix of bootstrap connections. */
 export const BOOTSTRAP_INBOX_PREFIX = "_INBOX_bootstrap";
 
-/** The inbox prefix of an agent's connection; its permissions allow replies under it only. */
-export function agentInboxPrefix(agentId: string): string {
-  return `_INBOX_${encodeSegment(agentId)}`;
-}
+/** The inbox prefix of an agent's connection (src/core/auth); its permissions allow replies under it only. */
+export { agentInboxPrefix };
 
 /** Publish and subscribe allow-lists. */
 export interface NatsPermissions {
@@ -53,6 +52,7 @@ export function agentPermissions(agentId: string, customEvents: readonly string[
       `evt.salt.job.*.ret.${e}`,
       ...customEvents.map(customEventSubject),
       AUTH_SUBJECT,
+      MINE_REQUEST_SUBJECT,
       `$KV.minions.${k}`,
       `$KV.mine.${k}.>`,
       `$JS.API.DIRECT.GET.KV_minions.$KV.minions.${k}`,

@@ -5,7 +5,12 @@
  */
 import { ModuleArgumentError, TARGET_TYPES, type TargetType } from "../core/index.js";
 import type { MinePublisher } from "./publisher.js";
-import type { MineReader } from "./reader.js";
+import type { MineGetOptions } from "./select.js";
+
+/** Where the module's mine.get reads: a MineReader (buckets readable), or a MineClient (through the service). */
+export interface MineGetter {
+  get(tgt: string | readonly string[], fun: string | readonly string[], tgtType?: TargetType, opts?: MineGetOptions): Promise<Record<string, unknown>>;
+}
 
 /** One module function, called with Salt's (args, kwargs). */
 export type MineModuleFunction = (args: unknown[], kwargs: Record<string, unknown>) => Promise<unknown>;
@@ -13,8 +18,8 @@ export type MineModuleFunction = (args: unknown[], kwargs: Record<string, unknow
 /** The `mine` module's functions by name. */
 export type MineModule = Readonly<Record<"update" | "send" | "get" | "delete" | "flush", MineModuleFunction>>;
 
-/** Builds `mine.*` over this agent's publisher and a reader (agent-side gets name the agent as requester). */
-export function createMineModule(publisher: MinePublisher, reader: MineReader): MineModule {
+/** Builds `mine.*` over this agent's publisher and a reader or client (agent-side gets name the agent as requester). */
+export function createMineModule(publisher: MinePublisher, reader: MineGetter): MineModule {
   return {
     update: async (_args, kwargs) => publisher.update({ clear: kwargs["clear"] === true }),
     async send(args, kwargs) {

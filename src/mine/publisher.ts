@@ -7,7 +7,7 @@
 import { errorMessage, silentLogger, type Logger } from "../core/index.js";
 import type { MineFunctionSpec } from "../config/index.js";
 import { parseMineFunctions, type MineCall } from "./functions.js";
-import { mineFilter, mineKey, type MineEntry, type MineStore } from "./store.js";
+import { mineKey, type MineEntry, type MineStore } from "./store.js";
 
 /** Runs one execution function, e.g. the agent executor's `network.ip_addrs`. */
 export type MineRunner = (fun: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>) => Promise<unknown>;
@@ -27,6 +27,12 @@ export interface MinePublisherOptions {
   readonly emitChange?: (tag: string, data: Record<string, unknown>) => Promise<unknown>;
   /** Injectable clock for stamps. Default `() => new Date()`. */
   readonly clock?: () => Date;
+  /**
+   * The names this agent has values stored under, from someone who may list the bucket (the service:
+   * MineClient.names). mine.flush deletes these besides the names it knows (configured, or stored
+   * in this life); an agent's NATS user may not list the bucket. Default: none.
+   */
+  readonly storedNames?: () => Promise<readonly string[]>;
 }
 
 /** What one update did. */
@@ -69,6 +75,8 @@ class Publisher implements MinePublisher {
   private stopping: Promise<void> | undefined;
   /** Last stored value per name, as JSON, for change events. */
   private readonly last = new Map<string, string>();
+  /** Names stored (or deleted) in this life, for mine.flush without a listing. */
+  private readonly names = new Set<string>();
 
   constructor(private readonly opts: MinePublisherOptions) {
     this.agentId = opts.agentId;
@@ -144,6 +152,7 @@ class Publisher implements MinePublisher {
       ...(call.allow_tgt_type !== undefined ? { allow_tgt_type: call.allow_tgt_type } : {}),
     };
     const key = mineKey(this.agentId, call.name);
+    this.names.add(call.name);
     if (this.opts.emitChange && !this.last.has(call.name)) await this.rememberStored(key, call.name);
     await this.opts.store.put(key, entry);
     await this.maybeEmitChange(entry);
@@ -178,11 +187,19 @@ class Publisher implements MinePublisher {
     return had;
   }
 
+  /** Deletes by name, never by listing: the agent's own keys are all its NATS user may touch. */
   async flush(): Promise<number> {
-    const keys = await this.opts.store.keys(mineFilter({ agentId: this.agentId }));
-    await Promise.all(keys.map((k) => this.opts.store.delete(k)));
+    const names = new Set([...this.calls.map((c) => c.name), ...this.names]);
+    if (this.opts.storedNames) {
+      try {
+        for (const n of await this.opts.storedNames()) names.add(n);
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, "mine.flush: stored names not known from the service; flushing the configured and sent names only");
+      }
+    }
+    const deleted = await Promise.all([...names].map((n) => this.delete(n)));
     this.last.clear();
-    return keys.length;
+    return deleted.filter(Boolean).length;
   }
 
   stop(): Promise<void> {

@@ -16,6 +16,7 @@ export const SignDomain = {
   AuthReply: "reactor-auth-reply/1",
   Nonce: "reactor-nonce/1",
   Wheel: "reactor-wheel/1",
+  MineRequest: "reactor-mine/1",
 } as const;
 
 const encoder = new TextEncoder();
@@ -74,4 +75,12 @@ export function nonceBytes(id: string, pub: string, expires: string, rand: strin
 /** What an admin (the service key or an admin key) signs to call a wheel function. */
 export function wheelRequestBytes(fun: string, kwarg: unknown, stamp: string, requestId: string): Uint8Array {
   return frame([SignDomain.Wheel, fun, JSON.stringify(kwarg), stamp, requestId]);
+}
+
+/**
+ * What an agent signs to ask the service for mine data (`reactor.mine.get`): its id, the operation,
+ * the JSON of its arguments, a stamp and a request id (freshness and replay).
+ */
+export function mineRequestBytes(id: string, op: string, args: unknown, stamp: string, requestId: string): Uint8Array {
+  return frame([SignDomain.MineRequest, id, op, JSON.stringify(args), stamp, requestId]);
 }

@@ -8,9 +8,15 @@
  *      `{ok: false, error}`.
  * `reactor.wheel.key`: `{fun, kwarg, stamp, request_id, pub, sig}` signed by a trusted key ->
  * `{ok: true, return, success, comment?}` or `{ok: false, error}`.
+ * `reactor.mine.get` (queue group `reactor-mine`): `{op, id, args, stamp, request_id, sig}` signed
+ * by the accepted key of agent `id` (mineRequestBytes), its reply subject under that agent's inbox
+ * prefix -> `{ok: true, return}` or `{ok: false, error}`. `op` is `get` (args `{tgt, fun,
+ * tgt_type}`: mine.get as that agent, under the mine ACL) or `names` (args `{}`: the names the
+ * agent itself has stored, for mine.flush).
  */
 import type { KeyState, AuthAct } from "./policy.js";
 import { MAX_AGENT_ID_LENGTH, agentIdViolation } from "../agent-id.js";
+import { encodeSegment } from "../tag.js";
 
 /** Subject of the handshake. */
 export const AUTH_SUBJECT = "reactor.auth";
@@ -18,6 +24,18 @@ export const AUTH_SUBJECT = "reactor.auth";
 export const WHEEL_KEY_SUBJECT = "reactor.wheel.key";
 /** Queue group of the key service replicas. */
 export const KEY_SERVICE_QUEUE = "reactor-keys";
+/** Subject of agents' signed mine requests. */
+export const MINE_REQUEST_SUBJECT = "reactor.mine.get";
+/** Queue group of the mine endpoint replicas. */
+export const MINE_SERVICE_QUEUE = "reactor-mine";
+
+/**
+ * The inbox prefix of an agent's connections: with the generated NATS auth only that agent may
+ * subscribe under it, so a reply sent there reaches that agent only.
+ */
+export function agentInboxPrefix(agentId: string): string {
+  return `_INBOX_${encodeSegment(agentId)}`;
+}
 
 /** Step 1 of the handshake. */
 export interface AuthHello {
@@ -122,4 +140,31 @@ export function parseWheelRequest(v: unknown): WheelRequest | string {
   const kw = r["kwarg"] ?? {};
   if (kw === null || typeof kw !== "object" || Array.isArray(kw)) return "kwarg must be an object";
   return r as unknown as WheelRequest;
+}
+
+/** What a mine request asks. */
+export type MineRequestOp = "get" | "names";
+
+/** A signed mine request of an agent. */
+export interface MineRequest {
+  readonly op: MineRequestOp;
+  readonly id: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly stamp: string;
+  readonly request_id: string;
+  /** base64url signature of mineRequestBytes(id, op, args, stamp, request_id) by the agent's key. */
+  readonly sig: string;
+}
+
+/** Reads a mine request; a string is the reason it is malformed. */
+export function parseMineRequest(v: unknown): MineRequest | string {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return "request must be a JSON object";
+  const r = v as Record<string, unknown>;
+  if (r["op"] !== "get" && r["op"] !== "names") return 'op must be "get" or "names"';
+  const bad = idViolation(r["id"]);
+  if (bad) return bad;
+  for (const f of ["stamp", "request_id", "sig"]) if (!isStr(r[f])) return `${f} must be a string`;
+  const args = r["args"] ?? {};
+  if (args === null || typeof args !== "object" || Array.isArray(args)) return "args must be an object";
+  return { op: r["op"], id: r["id"] as string, args: args as Record<string, unknown>, stamp: r["stamp"] as string, request_id: r["request_id"] as string, sig: r["sig"] as string };
 }
