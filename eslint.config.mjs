@@ -39,6 +39,7 @@ const wrapped = [
   ["bcryptjs", "api"],
   ["apache-md5", "api"],
   ["apache-crypt", "api"],
+  ["ldapts", "api"],
 ];
 for (const [pkg, home] of wrapped) {
   const [top, sub] = home.split("/");

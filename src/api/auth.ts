@@ -10,6 +10,7 @@ import type { AclEntry, ApiConfig } from "../config/index.js";
 import { fillAuthList, isListed } from "./acl.js";
 import { checkFilePassword } from "./passwords.js";
 import { pamAuthenticate, systemGroups } from "./pam.js";
+import { ldapLogin } from "./ldap.js";
 
 /** A token's record. */
 export interface Session {
@@ -48,13 +49,21 @@ export class Authenticator {
       ? this.config.external_auth[eauth]
       : undefined;
     if (!backend || name === "" || password === "") return undefined;
-    const groups = backend.backend === "pam" ? await systemGroups(name) : [];
-    if (!isListed(backend.acl, name, groups)) return undefined;
-    const ok =
-      backend.backend === "pam"
-        ? await pamAuthenticate(this.config.pam_service, name, password)
-        : await checkFilePassword(backend.file!, name, password).catch(() => false);
-    if (!ok) return undefined;
+    let groups: readonly string[];
+    if (backend.backend === "ldap") {
+      // the directory gives the groups only to a bound user (or the search account)
+      const found = this.config.ldap ? await ldapLogin(this.config.ldap, name, password) : undefined;
+      if (!found || !isListed(backend.acl, name, found.groups)) return undefined;
+      groups = found.groups;
+    } else {
+      groups = backend.backend === "pam" ? await systemGroups(name) : [];
+      if (!isListed(backend.acl, name, groups)) return undefined;
+      const ok =
+        backend.backend === "pam"
+          ? await pamAuthenticate(this.config.pam_service, name, password)
+          : await checkFilePassword(backend.file!, name, password).catch(() => false);
+      if (!ok) return undefined;
+    }
     const start = this.now();
     const session: Session = {
       token: randomBytes(20).toString("hex"),

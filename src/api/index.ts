@@ -9,3 +9,4 @@ export type { Session, Credentials } from "./auth.js";
 export { checkFilePassword, htpasswdMatch } from "./passwords.js";
 export { pamAuthenticate, PAMTESTER } from "./pam.js";
 export { maysee, JobCache } from "./events.js";
+export { ldapLogin, escapeDnValue } from "./ldap.js";

@@ -47,4 +47,11 @@ export interface ApiPorts {
   audit(tag: string, data: Record<string, unknown>): Promise<void>;
   /** Watches new events whose tags match a glob. */
   watch(tagGlob: string): Promise<EventFeed>;
+  /** `POST /keys` (Salt's `key.gen_accept`): a new key pair for `id`, accepted; refused when `id` has a key unless `force`. */
+  genAcceptKey?(
+    id: string,
+    force: boolean,
+  ): Promise<{ id: string; pub: string; seed: string; finger: string }>;
+  /** The service's public nkey, written as `service.pub` in the `POST /keys` tarball. */
+  readonly servicePub?: string;
 }

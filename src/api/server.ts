@@ -13,6 +13,8 @@ import { ApiError, errorMessage, silentLogger, type Logger, type ReactorEvent } 
 import { Authenticator, type Session } from "./auth.js";
 import { JobCache, maysee } from "./events.js";
 import { jobInfo, runChunk, type Caller } from "./lowstate.js";
+import { specCheck } from "./acl.js";
+import { tarball } from "./tar.js";
 import type { ApiPorts, EventFeed } from "./ports.js";
 
 /** A running API. */
@@ -280,6 +282,60 @@ export async function startApiServer(
   app.get("/keys", keys);
   app.get("/keys/:mid", keys);
 
+  // Salt's POST /keys: wheel key.gen_accept, credentials in the body (or a token), a tarball back
+  app.post("/keys", async (req, reply) => {
+    const body = (lowstate(req.body)[0] ?? {}) as Record<string, unknown>;
+    const s =
+      session(req) ??
+      (typeof body["token"] === "string" ? auth.get(body["token"]) : await auth.login(body)) ??
+      (await refuse(
+        req,
+        401,
+        "No authentication credentials given or they were refused",
+        typeof body["username"] === "string" ? body["username"] : undefined,
+      ));
+    if (!config.netapi_enable_clients.includes("wheel"))
+      throw new ApiError(
+        400,
+        "Client disabled: 'wheel'. Add to 'netapi_enable_clients' master config option to enable.",
+      );
+    const id = body["mid"] ?? body["id_"];
+    if (typeof id !== "string" || id === "") throw new ApiError(400, "POST /keys needs mid (the agent id)");
+    const force = body["force"] === true || body["force"] === "true" || body["force"] === "True";
+    if (!specCheck(auth.authList(s), "key.gen_accept", { id_: id, force }, "wheel"))
+      return refuse(req, 403, `${s.name} may not call the wheel function key.gen_accept`, s.name);
+    if (!ports.genAcceptKey) throw new Error("key generation is not available in this service");
+    const k = await ports.genAcceptKey(id, force).catch((err: unknown) => {
+      const msg = errorMessage(err);
+      throw new ApiError(/already has a key/.test(msg) ? 409 : 400, msg);
+    });
+    await ports.audit("reactor/api/keys", { user: s.name, id: k.id, pub: k.pub, act: "gen_accept" });
+    void reply.header("Cache-Control", "no-store");
+    const accept = (req.headers.accept ?? "").trim();
+    if (accept === "" || accept === "*/*" || /application\/x-tar/.test(accept)) {
+      const files = [
+        { name: "agent.nk", data: `${k.seed}\n`, mode: 0o600 },
+        { name: "agent.pub", data: `${k.pub}\n`, mode: 0o644 },
+        ...(ports.servicePub ? [{ name: "service.pub", data: `${ports.servicePub}\n`, mode: 0o644 }] : []),
+      ];
+      return reply
+        .code(200)
+        .header("Content-Disposition", `attachment; filename="saltkeys-${encodeURIComponent(k.id)}.tar"`)
+        .type("application/x-tar")
+        .send(tarball(files));
+    }
+    return answer(req, reply, 200, {
+      return: {
+        id: k.id,
+        pub: k.pub,
+        seed: k.seed,
+        finger: k.finger,
+        state: "accepted",
+        ...(ports.servicePub ? { service_pub: ports.servicePub } : {}),
+      },
+    });
+  });
+
   app.get("/stats", async (req, reply) => {
     if (!rest.stats_disable_auth) await needSession(req);
     if (!rest.collect_stats) return answer(req, reply, 200, { return: {} });
@@ -405,9 +461,9 @@ function answer(req: FastifyRequest, reply: FastifyReply, status: number, body: 
       .send(
         JSON.stringify({ status: 406, return: "Not Acceptable: use application/json or application/x-yaml" }),
       );
+  if (!reply.hasHeader("Cache-Control")) void reply.header("Cache-Control", "private");
   return reply
     .code(status)
-    .header("Cache-Control", "private")
     .type(type)
     .send(type === "application/json" ? JSON.stringify(body) : toYaml(body));
 }

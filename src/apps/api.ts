@@ -37,6 +37,10 @@ export interface ServiceApiDeps {
   readonly maxEventBytes: number;
   readonly runners: Readonly<Record<string, ServiceFunction>>;
   readonly wheel: Readonly<Record<string, ServiceFunction>>;
+  /** `POST /keys`: a new accepted key pair. */
+  readonly genAcceptKey: ApiPorts["genAcceptKey"];
+  /** The service's public key (agents pin it as `service.pub`). */
+  readonly servicePub: string;
   readonly replicas: number;
   /** Webhooks to serve under `rest_cherrypy.webhook_url` as well. */
   readonly http?: HttpConfig;
@@ -78,6 +82,8 @@ export async function startServiceApi(config: ApiConfig, d: ServiceApiDeps): Pro
     audit: async (tag, data) =>
       void (await d.publisher.publish(createEvent({ tag, data, source: "reactor" }))),
     watch: (glob) => watchTags(d, glob, log),
+    genAcceptKey: d.genAcceptKey,
+    servicePub: d.servicePub,
   };
   const raw: Record<string, RawRoute> = {};
   if (d.http && d.http.hooks.length > 0)

@@ -19,6 +19,7 @@ import {
   startKeyService,
   startNatsAuthSync,
   watchAcceptedKeys,
+  type GeneratedKey,
   type NatsAuthSync,
   type ServiceKey,
 } from "../keys/index.js";
@@ -34,6 +35,8 @@ export interface ServiceSecurity {
   signJob(subject: string, payload: Uint8Array): string;
   /** Wheel functions `key.*`. */
   readonly wheel: Record<string, ServiceFunction>;
+  /** Salt's `key.gen_accept`, for the API's `POST /keys` only (the seed must not reach an event). */
+  genAcceptKey(id: string, force: boolean): Promise<GeneratedKey>;
   /** The engine's verify port; undefined when `keys.verify_events` is false. */
   readonly verify?: (event: ReactorEvent, raw?: RawMessage) => Promise<Verdict>;
   stop(): Promise<void>;
@@ -191,6 +194,7 @@ export async function startServiceSecurity(conn: Connection, config: ServiceConf
     signEvent: (e) => signEvent(e, serviceKey),
     signJob: (subject, payload) => signJob(subject, payload, serviceKey),
     wheel,
+    genAcceptKey: (id, force) => keyService.wheel.genAccept(id, force),
     ...(verifier && replay
       ? {
           verify: async (event: ReactorEvent, raw?: RawMessage): Promise<Verdict> => {

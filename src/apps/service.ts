@@ -231,6 +231,8 @@ async function startOnConnection(
         maxEventBytes: settings.maxEventBytes,
         runners,
         wheel,
+        genAcceptKey: security.genAcceptKey,
+        servicePub: security.serviceKey.publicKey,
         replicas,
         ...(config.http ? { http: config.http } : {}),
         sink: publisherSink(publisher),

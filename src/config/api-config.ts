@@ -1,7 +1,8 @@
 /**
  * The REST API's settings, read from reactor.yaml under Salt's own master-config key names
  * (`rest_cherrypy:`, `netapi_enable_clients`, `external_auth:`, `token_expire`,
- * `token_expire_user_override`, `keep_acl_in_token`, `auth.pam.service`) -> a frozen `ApiConfig`.
+ * `token_expire_user_override`, `keep_acl_in_token`, `auth.pam.service`, `auth.ldap.*`) -> a frozen
+ * `ApiConfig`.
  * Off unless `rest_cherrypy:` is present. ACL regexes are compiled here, once.
  */
 import type { ConfigError } from "../core/errors.js";
@@ -18,6 +19,25 @@ export const API_CONFIG_KEYS = [
   "token_expire_user_override",
   "keep_acl_in_token",
   "auth.pam.service",
+  "auth.ldap.uri",
+  "auth.ldap.server",
+  "auth.ldap.port",
+  "auth.ldap.tls",
+  "auth.ldap.starttls",
+  "auth.ldap.no_verify",
+  "auth.ldap.basedn",
+  "auth.ldap.binddn",
+  "auth.ldap.bindpw",
+  "auth.ldap.filter",
+  "auth.ldap.scope",
+  "auth.ldap.anonymous",
+  "auth.ldap.groupou",
+  "auth.ldap.accountattributename",
+  "auth.ldap.groupclass",
+  "auth.ldap.activedirectory",
+  "auth.ldap.freeipa",
+  "auth.ldap.auth_by_group_membership_only",
+  "auth.ldap.minion_stripdomains",
 ] as const;
 
 /** Salt's netapi clients that nats-reactor serves. */
@@ -33,7 +53,7 @@ export const NETAPI_CLIENTS = [
 export type NetapiClient = (typeof NETAPI_CLIENTS)[number];
 
 /** Back-ends of `external_auth:`. */
-export const EAUTH_BACKENDS = ["file", "pam"] as const;
+export const EAUTH_BACKENDS = ["file", "pam", "ldap"] as const;
 export type EauthBackend = (typeof EAUTH_BACKENDS)[number];
 
 /** File types of the `file` back-end (`^filetype`). */
@@ -75,6 +95,30 @@ export interface FileEauthOptions {
   readonly password_field: number;
   /** `htdigest` only. Required there. */
   readonly realm?: string;
+}
+
+/** Salt's `auth.ldap.*` options (salt/auth/ldap.py), as the `ldap` back-end uses them. */
+export interface LdapOptions {
+  /** `auth.ldap.uri`, or `ldap[s]://<server>:<port>` built from `server`, `port` and `tls`. */
+  readonly url: string;
+  readonly starttls: boolean;
+  /** Do not verify the server's certificate (ldaps or starttls). Default false. */
+  readonly no_verify: boolean;
+  readonly basedn: string;
+  /** A DN, `{{ username }}` replaced by the (DN-escaped) user name. */
+  readonly binddn?: string;
+  readonly bindpw?: string;
+  /** A search filter, `{{ username }}` replaced by the (filter-escaped) user name. */
+  readonly filter?: string;
+  readonly scope: "base" | "one" | "sub";
+  /** Search for the user's DN with an anonymous bind. Default false. */
+  readonly anonymous: boolean;
+  /** Groups are searched under `ou=<groupou>,<basedn>` (basedn when empty). Default `Groups`. */
+  readonly groupou: string;
+  /** Default `memberUid`. */
+  readonly accountattributename: string;
+  /** Default `posixGroup`. */
+  readonly groupclass: string;
 }
 
 /** One back-end under `external_auth:`. */
@@ -124,6 +168,8 @@ export interface ApiConfig {
   readonly keep_acl_in_token: boolean;
   /** PAM service name. Default `login`. */
   readonly pam_service: string;
+  /** The `ldap` back-end's options; present when `external_auth:` has `ldap:`. */
+  readonly ldap?: LdapOptions;
   readonly external_auth: Readonly<Record<string, EauthConfig>>;
 }
 
@@ -208,8 +254,71 @@ export function compileApiConfig(
     pam_service: c.str(raw["auth.pam.service"], ["auth.pam.service"], "login"),
     external_auth: externalAuth(raw["external_auth"], c),
   };
+  if (Object.hasOwn(config.external_auth, "ldap")) {
+    const ldap = ldapOptions(raw, c);
+    if (ldap) Object.assign(config, { ldap });
+  }
   if (c.errors.length > 0) return { config: undefined, errors: c.errors };
   return { config: deepFreeze(config), errors: [] };
+}
+
+/** `auth.ldap.*` -> LdapOptions; Salt's defaults (salt/auth/ldap.py `__defopts__`). */
+function ldapOptions(raw: Record<string, unknown>, c: FieldChecker): LdapOptions | undefined {
+  const k = (name: string): FieldPath => [`auth.ldap.${name}`];
+  const v = (name: string): unknown => raw[`auth.ldap.${name}`];
+  for (const off of ["activedirectory", "freeipa", "auth_by_group_membership_only"] as const) {
+    if (c.bool(v(off), k(off), false))
+      c.fail(
+        k(off),
+        off === "auth_by_group_membership_only"
+          ? "is not supported: it lets any password log in (only group membership is checked)"
+          : "is not supported: the ldap back-end speaks OpenLDAP's posixGroup layout",
+      );
+  }
+  const tls = c.bool(v("tls"), k("tls"), false);
+  const starttls = c.bool(v("starttls"), k("starttls"), false);
+  if (tls && starttls) c.fail(k("starttls"), "cannot be used with `auth.ldap.tls` (choose one)");
+  const server = c.str(v("server"), k("server"), "localhost");
+  const portRaw = v("port");
+  const port = typeof portRaw === "string" && /^\d+$/.test(portRaw) ? Number(portRaw) : portRaw;
+  if (port !== undefined && (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535))
+    c.fail(k("port"), "must be a port number 1-65535");
+  const uri = c.optStr(v("uri"), k("uri"));
+  if (uri !== undefined && !/^ldaps?:\/\//.test(uri)) c.fail(k("uri"), "must start with ldap:// or ldaps://");
+  const url =
+    uri !== undefined
+      ? uri
+      : `${tls ? "ldaps" : "ldap"}://${server.includes(":") ? `[${server}]` : server}:${typeof port === "number" ? port : 389}`;
+  const binddn = c.optStr(v("binddn"), k("binddn"));
+  const bindpw = c.optStr(v("bindpw"), k("bindpw"));
+  const filter = c.optStr(v("filter"), k("filter"));
+  const anonymous = c.bool(v("anonymous"), k("anonymous"), false);
+  const search = anonymous || (binddn !== undefined && bindpw !== undefined);
+  if (!search && binddn === undefined)
+    c.fail(
+      ["external_auth", "ldap"],
+      "needs `auth.ldap.binddn:` (the user's DN with {{ username }}, or a search account with `auth.ldap.bindpw:` and `auth.ldap.filter:`)",
+    );
+  if (search && filter === undefined)
+    c.fail(k("filter"), "is needed to search for the user's DN, e.g. uid={{ username }}");
+  const scopeRaw = v("scope") ?? 2;
+  const scope = scopeRaw === 0 ? "base" : scopeRaw === 1 ? "one" : scopeRaw === 2 ? "sub" : undefined;
+  if (scope === undefined) c.fail(k("scope"), "must be 0 (base), 1 (one level) or 2 (subtree)");
+  c.strList(v("minion_stripdomains") ?? [], k("minion_stripdomains"));
+  return {
+    url,
+    starttls,
+    no_verify: c.bool(v("no_verify"), k("no_verify"), false),
+    basedn: c.str(v("basedn"), k("basedn"), ""),
+    ...(binddn !== undefined ? { binddn } : {}),
+    ...(bindpw !== undefined ? { bindpw } : {}),
+    ...(filter !== undefined ? { filter } : {}),
+    scope: scope ?? "sub",
+    anonymous,
+    groupou: v("groupou") === "" ? "" : c.str(v("groupou"), k("groupou"), "Groups"),
+    accountattributename: c.str(v("accountattributename"), k("accountattributename"), "memberUid"),
+    groupclass: c.str(v("groupclass"), k("groupclass"), "posixGroup"),
+  };
 }
 
 function userOverride(v: unknown, c: FieldChecker): ApiConfig["token_expire_user_override"] {

@@ -13,4 +13,4 @@ export { compileHttpConfig, parseListen, HMAC_ALGORITHMS, MIN_SECRET_LENGTH } fr
 export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from "./http-config.js";
 export { checkSchema, assertSchema, loadSchema, schemasDir, SCHEMA_NAMES, type SchemaName } from "./schema-check.js";
 export { compileApiConfig, API_CONFIG_KEYS, NETAPI_CLIENTS, EAUTH_BACKENDS, EAUTH_FILETYPES } from "./api-config.js";
-export type { ApiConfig, AclEntry, EauthConfig, FileEauthOptions, FunMatcher, FunRule, FunWithArgs, NetapiClient, EauthBackend } from "./api-config.js";
+export type { ApiConfig, AclEntry, EauthConfig, FileEauthOptions, LdapOptions, FunMatcher, FunRule, FunWithArgs, NetapiClient, EauthBackend } from "./api-config.js";

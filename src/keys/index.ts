@@ -4,7 +4,7 @@ export type { KeyRecord, KeyStore, KeyStoreOptions } from "./store.js";
 export { loadServiceKey, loadOrCreateServiceKey, DEFAULT_SERVICE_KEY_FILE } from "./service-key.js";
 export type { ServiceKey } from "./service-key.js";
 export { createKeyWheel, KEY_FUNCTIONS, SALT_STATUS } from "./wheel.js";
-export type { KeyWheel, KeyWheelFunction, KeyWheelOptions, KeyCallResult, KeyListing, EmitFn } from "./wheel.js";
+export type { GeneratedKey, KeyWheel, KeyWheelFunction, KeyWheelOptions, KeyCallResult, KeyListing, EmitFn } from "./wheel.js";
 export { createAuthHandler } from "./auth-handler.js";
 export type { AuthHandler, AuthHandlerOptions } from "./auth-handler.js";
 export { startKeyService } from "./service.js";

@@ -5,7 +5,8 @@
  */
 import { compileTagGlob } from "../core/glob/index.js";
 import { KeyCommandError } from "../core/errors.js";
-import { agentGlobViolation } from "../core/agent-id.js";
+import { createUser } from "@nats-io/nkeys";
+import { agentGlobViolation, agentIdViolation } from "../core/agent-id.js";
 import { KEY_STATES, fingerprint, type KeyState } from "../core/auth/index.js";
 import { keyKey, listRecords, type KeyRecord, type KeyStore } from "./store.js";
 
@@ -45,9 +46,26 @@ export interface KeyWheelOptions {
   readonly now?: () => Date;
 }
 
+/** A key pair made by the service for an agent and accepted (salt-api's `POST /keys`). */
+export interface GeneratedKey {
+  readonly id: string;
+  /** Public nkey (`U...`), now in `accepted`. */
+  readonly pub: string;
+  /** The nkey seed (`SU...`): the agent's `agent.nk`. Never published, never logged. */
+  readonly seed: string;
+  readonly finger: string;
+}
+
 /** The key wheel. */
 export interface KeyWheel {
   readonly functions: Readonly<Record<string, KeyWheelFunction>>;
+  /**
+   * Salt's `key.gen_accept`: a new key pair for `id`, accepted at once. Not among `functions` (nor
+   * the signed wheel subject, nor reactions): its return holds a seed, which must not travel in
+   * events or NATS replies. An id that has a key in any state is refused unless `force`, which
+   * replaces it. Emits `salt/key` `{id, act: "accept", result: true}`.
+   */
+  genAccept(id: string, force?: boolean): Promise<GeneratedKey>;
   /** Calls `key.<name>` with Salt's return and a success flag and comment. */
   call(fun: string, kwarg?: Readonly<Record<string, unknown>>): Promise<KeyCallResult>;
 }
@@ -151,5 +169,20 @@ export function createKeyWheel(opts: KeyWheelOptions): KeyWheel {
     return { return: r.return, success: true };
   };
   const functions = Object.fromEntries(KEY_FUNCTIONS.map((name) => [name, async (kw?: Readonly<Record<string, unknown>>) => (await call(name, kw)).return]));
-  return { functions, call };
+  const genAccept = async (id: string, force = false): Promise<GeneratedKey> => {
+    const bad = agentIdViolation(id);
+    if (bad) throw new KeyCommandError("key.gen_accept", bad);
+    const existing = (await listRecords(opts.store)).filter((r) => r.id === id);
+    if (existing.length > 0 && !force) {
+      throw new KeyCommandError("key.gen_accept", `${id} already has a key (${existing.map((r) => r.state).join(", ")}); force=true replaces it`);
+    }
+    for (const r of existing) await opts.store.purge(keyKey(r.state, r.id));
+    const kp = createUser();
+    const pub = kp.getPublicKey();
+    const t = now();
+    await opts.store.put(keyKey("accepted", id), { id, pub, state: "accepted", first_seen: t, last_seen: t });
+    await opts.emit("salt/key", { id, act: "accept", result: true });
+    return { id, pub, seed: new TextDecoder().decode(kp.getSeed()), finger: fingerprint(pub) };
+  };
+  return { functions, call, genAccept };
 }
