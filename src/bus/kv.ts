@@ -89,25 +89,42 @@ export function bindKv<T>(conn: Connection, bucket: string): Promise<JsonKv<T>> 
 
 const isConflict = (err: unknown) => /wrong last sequence|key exists|10071/i.test(errorMessage(err));
 
+/**
+ * Retries a KV request that JetStream refused for a moment: nats-server 2.9.10 answers "jetstream is
+ * not enabled" around every configuration reload (the generated auth reloads it as keys are
+ * accepted), without doing the request, so repeating it is safe. Other errors go through at once.
+ */
+async function outlastReload<R>(fn: () => Promise<R>, forMs = 10_000): Promise<R> {
+  const until = Date.now() + forMs;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!/jetstream (is )?not enabled/i.test(errorMessage(err)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 function wrapKv<T>(bucket: string, kv: KV): JsonKv<T> {
   const enc = (v: T) => JSON.stringify(v);
   const get = async (key: string): Promise<KvValue<T> | undefined> => {
-    const e = await kv.get(key);
+    const e = await outlastReload(() => kv.get(key));
     if (!e || e.operation !== "PUT" || e.length === 0) return undefined;
     return { key, value: e.json<T>(), revision: e.revision, created: e.created };
   };
   const keys = async (filter?: string) => {
     const out: string[] = [];
-    for await (const k of await kv.keys(filter ?? ">")) out.push(k);
+    for await (const k of await outlastReload(() => kv.keys(filter ?? ">"))) out.push(k);
     return out;
   };
   return {
     bucket,
     get,
-    put: (key, value) => kv.put(key, enc(value)),
+    put: (key, value) => outlastReload(() => kv.put(key, enc(value))),
     async create(key, value) {
       try {
-        return await kv.create(key, enc(value));
+        return await outlastReload(() => kv.create(key, enc(value)));
       } catch (err) {
         if (isConflict(err)) return undefined;
         throw err;
@@ -115,14 +132,14 @@ function wrapKv<T>(bucket: string, kv: KV): JsonKv<T> {
     },
     async update(key, value, revision) {
       try {
-        return await kv.update(key, enc(value), revision);
+        return await outlastReload(() => kv.update(key, enc(value), revision));
       } catch (err) {
         if (isConflict(err)) return undefined;
         throw err;
       }
     },
-    delete: (key) => kv.delete(key),
-    purge: (key) => kv.purge(key),
+    delete: (key) => outlastReload(() => kv.delete(key)),
+    purge: (key) => outlastReload(() => kv.purge(key)),
     keys,
     async entries(filter) {
       const out: KvValue<T>[] = [];
