@@ -78,15 +78,27 @@ export async function connectAgent(o: AgentLinkOptions): Promise<AgentLink> {
     { id: config.id },
     "the NATS server does not know this agent's key yet: handshake as the bootstrap user",
   );
+  // A server in the middle of a reload (the service reloads it each time a key is accepted) can
+  // refuse a user it knows: the bootstrap user's refusal is final only after 30 s of retries.
+  const bootUntil = Date.now() + 30_000;
   const boot = await retryUnreachable(
-    () =>
-      openConnection({
-        ...base,
-        name: `agent ${config.id} (bootstrap)`,
-        inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
-        user: { name: BOOTSTRAP_USER, password },
-        timeoutMs: 5000,
-      }),
+    async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await openConnection({
+            ...base,
+            name: `agent ${config.id} (bootstrap)`,
+            inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
+            user: { name: BOOTSTRAP_USER, password },
+            timeoutMs: 5000,
+          });
+        } catch (err) {
+          if (!isAuthFailure(err) || Date.now() > bootUntil) throw err;
+          if (attempt === 0) log.warn({ err: errorMessage(err) }, "the bootstrap user was refused; retrying (the server may be reloading)");
+          await pause(Math.min(2000, 100 * 2 ** attempt), o.signal);
+        }
+      }
+    },
     log,
     o.signal,
   );

@@ -148,7 +148,7 @@ void describe("the API's config keys", () => {
         "external_auth:",
         "  file: {'^filetype': htdigest, fred: ['.*']}",
         "  pam: {fred: ['test.(']}",
-        "  ldap: {}",
+        "  ldap: {}", // ldap is known since the ldap back-end: an empty one lacks its bind settings
         "token_expire: soon",
       ].join("\n"),
     );
@@ -156,10 +156,10 @@ void describe("the API's config keys", () => {
       `${FILE}:1: rest_cherrypy needs \`ssl_crt:\` and \`ssl_key:\`, or \`disable_ssl: true\` (as salt-api)`,
       `${FILE}:2: netapi_enable_clients[1] is not a client nats-reactor serves (known: local, local_async, local_batch, runner, runner_async, wheel, wheel_async)`,
       `${FILE}:7: token_expire must be a positive duration such as 30s, 10m, 2h, 7d or a number of seconds, got "soon"`,
-      `${FILE}:6: external_auth.ldap is not a known field (known: file, pam)`,
       `${FILE}:4: external_auth.file needs \`^filename:\` (the password file)`,
       `${FILE}:4: external_auth.file needs \`^realm:\` with \`^filetype: htdigest\``,
       `${FILE}:5: external_auth.pam.fred[0] is not a valid regular expression: Invalid regular expression: /^(?:test.()/u: Unterminated group`,
+      `${FILE}:6: external_auth.ldap needs \`auth.ldap.binddn:\` (the user's DN with {{ username }}, or a search account with \`auth.ldap.bindpw:\` and \`auth.ldap.filter:\`)`,
     ]);
   });
 });
