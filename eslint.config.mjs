@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
-const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate", "netapi", "keys", "api"];
+const FEATURES = ["reactor", "beacons", "mine", "agent", "orchestrate", "netapi", "keys", "api", "state", "fileserver"];
 const layer = (name) => `src/${name}/**`;
 
 /** Zones a folder may not import from ("target" may not import "from"). */

@@ -30,6 +30,9 @@ export const ErrorCode = {
   Orchestration: "E_ORCHESTRATE",
   Netapi: "E_NETAPI",
   Api: "E_API",
+  State: "E_STATE",
+  StateArguments: "E_STATE_ARGS",
+  FileServer: "E_FILESERVER",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -299,5 +302,37 @@ export class ApiError extends ReactorError {
     message: string,
   ) {
     super(ErrorCode.Api, message);
+  }
+}
+
+/**
+ * An SLS tree that does not compile into a state run: a duplicate ID (both files named), a bad
+ * include, a state declaration that is not Salt's shape. `file` and `line` are set when known.
+ */
+export class StateError extends ReactorError {
+  constructor(
+    message: string,
+    readonly where: { readonly file?: string; readonly line?: number } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.State, where.file ? `${where.file}${where.line ? `:${where.line}` : ""}: ${message}` : message, options);
+  }
+}
+
+/** Arguments of a state function that are missing, unknown or mistyped: `<sls> <id>: file.managed: ...`. */
+export class StateArgumentError extends ReactorError {
+  constructor(
+    readonly fun: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super(ErrorCode.StateArguments, `${fun}: argument '${field}' ${reason}`);
+  }
+}
+
+/** A `salt://` file that no environment has (naming the path and the environments searched), or a file server failure. */
+export class FileServerError extends ReactorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.FileServer, message, options);
   }
 }

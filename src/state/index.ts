@@ -1,0 +1,18 @@
+/** The state system: render SLS files, compile high data to low chunks, run them (DESIGN.md 11). */
+export { localFileClient, saltPath, saltUrlEnv } from "./files.js";
+export type { FileRoots } from "./files.js";
+export { builtinStateModules, checkApply } from "./modules/index.js";
+export type { Check, CheckApplySpec } from "./modules/index.js";
+export type {
+  ExecCaller,
+  FileClient,
+  HighData,
+  HighState,
+  LowChunk,
+  StateArgs,
+  StateContext,
+  StateFunction,
+  StateModule,
+  StateReturn,
+  TemplateRenderer,
+} from "./types.js";

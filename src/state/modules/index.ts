@@ -1,0 +1,13 @@
+/** The built-in state modules, by name (`file`, `pkg`, ...). Each lives in its own folder. */
+import type { StateModule } from "../types.js";
+
+/** Every built-in state module. */
+export function builtinStateModules(): ReadonlyMap<string, StateModule> {
+  const modules: StateModule[] = [
+    // one line per module folder, e.g. fileStates,
+  ];
+  return new Map(modules.map((m) => [m.name, m]));
+}
+
+export { checkApply } from "./check-apply.js";
+export type { Check, CheckApplySpec } from "./check-apply.js";
