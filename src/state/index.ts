@@ -2,6 +2,8 @@
 export { localFileClient, saltPath, saltUrlEnv } from "./files.js";
 export type { FileRoots } from "./files.js";
 export { builtinStateModules, checkApply } from "./modules/index.js";
+export { runChunks } from "./run.js";
+export type { RunEnv, StateResult } from "./run.js";
 export type { Check, CheckApplySpec } from "./modules/index.js";
 export type {
   ExecCaller,
