@@ -4,6 +4,8 @@ export type { FileRoots } from "./files.js";
 export { builtinStateModules, checkApply } from "./modules/index.js";
 export { runChunks } from "./run.js";
 export type { RunEnv, StateResult } from "./run.js";
+export { formatHighstate } from "./outputter.js";
+export type { HighstateOutputOptions } from "./outputter.js";
 export type { Check, CheckApplySpec } from "./modules/index.js";
 export type {
   ExecCaller,
