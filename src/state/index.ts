@@ -2,6 +2,12 @@
 export { localFileClient, saltPath, saltUrlEnv } from "./files.js";
 export type { FileRoots } from "./files.js";
 export { builtinStateModules, checkApply } from "./modules/index.js";
+export { runChunks } from "./run.js";
+export type { RunEnv, StateResult } from "./run.js";
+export { formatHighstate } from "./outputter.js";
+export { jidToTime, stateExecModule } from "./exec.js";
+export type { CompilerEnv, StateCompiler, StateExecFunction, StateExecPorts, StateJob } from "./exec.js";
+export type { HighstateOutputOptions } from "./outputter.js";
 export type { Check, CheckApplySpec } from "./modules/index.js";
 export type {
   ExecCaller,

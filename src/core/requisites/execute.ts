@@ -6,7 +6,7 @@
  */
 import { errorMessage } from "../errors.js";
 import { checkRequisites, hasChanges, type RequisiteStatus } from "./status.js";
-import type { Plan, RunOutcome, RunStep, StepOutcome, StepResult } from "./types.js";
+import type { Chunk, Plan, PlannedChunk, RequisiteRef, RunOutcome, RunStep, StepOutcome, StepResult } from "./types.js";
 
 /** Options of a run. */
 export interface ExecuteOptions {
@@ -16,10 +16,14 @@ export interface ExecuteOptions {
   readonly now?: () => number;
   /** Abandons the run: no new step starts, steps see the signal. */
   readonly signal?: AbortSignal;
+  /** The first `__run_num__` (default 0; Salt's listen runs continue the numbering). */
+  readonly runNumStart?: number;
 }
 
 const NOT_RUN_ONFAIL = "State was not run because onfail req did not change";
 const NOT_RUN_ONCHANGES = "State was not run because none of the onchanges reqs changed";
+const PAD_KIND = " ".repeat(19);
+const PAD_REF = " ".repeat(23);
 
 /** Runs every chunk of `plan` with `runStep`; resolves with Salt-shaped results. */
 export async function executeRun<P>(plan: Plan<P>, runStep: RunStep<P>, opts: ExecuteOptions = {}): Promise<RunOutcome> {
@@ -30,8 +34,11 @@ export async function executeRun<P>(plan: Plan<P>, runStep: RunStep<P>, opts: Ex
 class Run<P> {
   private readonly results = new Map<number, StepResult>();
   private readonly inflight = new Map<number, Promise<void>>();
+  /** Salt's `self.pre`: results of the test-mode looks that prereqs take. */
+  private readonly pre = new Map<number, StepResult>();
+  private readonly preInflight = new Map<number, Promise<void>>();
   private readonly order: number[] = [];
-  private runNum = 0;
+  private runNum: number;
   private failhardTag: string | undefined;
   private readonly now: () => number;
   private readonly signal: AbortSignal;
@@ -42,6 +49,7 @@ class Run<P> {
     private readonly opts: ExecuteOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.runNum = opts.runNumStart ?? 0;
     this.signal = opts.signal ?? new AbortController().signal;
   }
 
@@ -73,22 +81,61 @@ class Run<P> {
   }
 
   private async launch(i: number): Promise<void> {
-    for (const req of this.plan.chunks[i]!.requisites) {
-      for (const t of req.targets) await this.ensure(t, true);
-    }
-    if (this.stopped) return;
+    await this.dependencies(i, true);
+    if (this.stopped || this.results.has(i)) return;
     await this.execute(i);
   }
 
-  private async execute(i: number): Promise<void> {
+  /** Runs what chunk `i` waits for: its requisites, and the test-mode look of its prereqs. */
+  private async dependencies(i: number, withPrerequired: boolean): Promise<void> {
+    for (const req of this.plan.chunks[i]!.requisites) {
+      if (req.kind === "prerequired" && !withPrerequired) continue;
+      for (const t of req.targets) await (req.kind === "prereq" ? this.look(t) : this.ensure(t, true));
+    }
+  }
+
+  /** Salt's `__prereq__` call: chunk `t`, after its own requisites, in test mode, kept in `pre`. */
+  private look(t: number): Promise<void> {
+    let p = this.preInflight.get(t);
+    if (!p) {
+      p = (async () => {
+        await this.dependencies(t, false);
+        if (this.stopped || this.results.has(t)) return;
+        const planned = this.plan.chunks[t]!;
+        const status = planned.lost || planned.recursive ? "fail" : checkRequisites(planned, (x) => this.results.get(x), (x) => this.pre.get(x), false);
+        if (status !== "met" && status !== "change") {
+          // A failed or skipped requisite: the chunk's result is final (Salt records it in both).
+          await this.execute(t, false);
+          this.pre.set(t, this.results.get(t)!);
+          return;
+        }
+        const start = this.now();
+        let outcome = await this.call(t, false, true);
+        if (status === "change" && !hasChanges(outcome)) outcome = { ...outcome, result: null, changes: { watch: "watch" } };
+        this.pre.set(t, this.resultOf(planned, outcome, start, -1, status));
+      })();
+      this.preInflight.set(t, p);
+    }
+    return p;
+  }
+
+  private async execute(i: number, withPrerequired = true): Promise<void> {
     const planned = this.plan.chunks[i]!;
-    const status = checkRequisites(planned, (t) => this.results.get(t));
+    const status = checkRequisites(planned, (t) => this.results.get(t), (t) => this.pre.get(t), withPrerequired);
     const runNum = this.runNum++;
     const start = this.now();
     const outcome = await this.outcome(i, status);
+    const result = this.resultOf(planned, outcome, start, runNum, status);
+    this.results.set(i, result);
+    this.order.push(i);
+    const failhard = planned.chunk.failhard ?? this.plan.failhard;
+    if (failhard && result.result === false && this.opts.test !== true && this.failhardTag === undefined) this.failhardTag = planned.tag;
+  }
+
+  private resultOf(planned: PlannedChunk<P>, outcome: StepOutcome, start: number, runNum: number, status: RequisiteStatus): StepResult {
     const duration = Math.round((this.now() - start) * 1000) / 1000;
     const c = planned.chunk;
-    const result: StepResult = {
+    return {
       ...(outcome.extra ?? {}),
       name: outcome.name ?? c.name,
       result: outcome.result,
@@ -101,15 +148,22 @@ class Run<P> {
       __sls__: c.sls,
       ...(status === "onfail" || status === "onchanges" ? { __state_ran__: false } : {}),
     };
-    this.results.set(i, result);
-    this.order.push(i);
-    const failhard = c.failhard ?? this.plan.failhard;
-    if (failhard && result.result === false && this.opts.test !== true && this.failhardTag === undefined) this.failhardTag = planned.tag;
   }
 
   private async outcome(i: number, status: RequisiteStatus): Promise<StepOutcome> {
+    const planned = this.plan.chunks[i]!;
+    if (planned.lost) return { result: false, changes: {}, comment: notFound(planned.lost) };
+    if (planned.recursive) return { result: false, changes: {}, comment: "Recursive requisite found" };
     switch (status) {
-      case "fail":
+      case "fail": {
+        // Salt: a chunk that was looked at for a prereq and whose prerequired chunk failed keeps
+        // that look's result without its (proposed) changes.
+        const looked = this.pre.get(i);
+        if (looked) return { result: looked.result, changes: {}, comment: looked.comment };
+        return { result: false, changes: {}, comment: `One or more requisite failed: ${this.failedRequisites(i).join(", ")}` };
+      }
+      case "pre":
+        return { result: true, changes: {}, comment: "No changes detected" };
         return { result: false, changes: {}, comment: `One or more requisite failed: ${this.failedRequisites(i).join(", ")}` };
       case "onfail":
         return { result: true, changes: {}, comment: NOT_RUN_ONFAIL };
@@ -119,16 +173,30 @@ class Run<P> {
         return { result: false, changes: {}, comment: "One or more requisite did not run" };
       case "change": {
         const first = await this.call(i, false);
-        return hasChanges(first) ? first : this.call(i, true);
+        return hasChanges(first) || first.skipWatch === true ? first : this.call(i, true, false, this.watched(i));
       }
       case "met":
         return this.call(i, false);
     }
   }
 
-  private async call(i: number, modWatch: boolean): Promise<StepOutcome> {
+  /** The chunks named by `watch` requisites of chunk `i` that reported changes. */
+  private watched(i: number): Chunk<P>[] {
+    const out: Chunk<P>[] = [];
+    for (const req of this.plan.chunks[i]!.requisites) {
+      if (!req.kind.startsWith("watch")) continue;
+      for (const t of req.targets) {
+        const r = this.results.get(t);
+        if (r && hasChanges(r)) out.push(this.plan.chunks[t]!.chunk);
+      }
+    }
+    return out;
+  }
+
+  private async call(i: number, modWatch: boolean, prereq = false, watched?: Chunk<P>[]): Promise<StepOutcome> {
     try {
-      return await this.runStep(this.plan.chunks[i]!.chunk, { modWatch, test: this.opts.test === true, signal: this.signal });
+      const test = prereq || this.opts.test === true;
+      return await this.runStep(this.plan.chunks[i]!.chunk, { modWatch, test, signal: this.signal, ...(prereq ? { prereq } : {}), ...(watched ? { watched } : {}) });
     } catch (err) {
       return { result: false, changes: {}, comment: `An exception occurred in this state: ${errorMessage(err)}` };
     }
@@ -140,11 +208,21 @@ class Run<P> {
     for (const req of this.plan.chunks[i]!.requisites) {
       for (const t of req.targets) {
         const c = this.plan.chunks[t]!.chunk;
-        if (this.results.get(t)?.result === false) out.add(`${c.sls}.${c.id}`);
+        if ((this.pre.get(t) ?? this.results.get(t))?.result === false) out.add(`${c.sls}.${c.id}`);
       }
     }
     return [...out];
   }
+}
+
+/** Salt's comment for requisites that name no chunk. */
+function notFound(lost: Readonly<Record<string, readonly RequisiteRef[]>>): string {
+  let comment = "The following requisites were not found:\n";
+  for (const [kind, refs] of Object.entries(lost)) {
+    comment += `${PAD_KIND}${kind}:\n`;
+    for (const r of refs) comment += `${PAD_REF}${r.key}: ${r.value}\n`;
+  }
+  return comment;
 }
 
 /** Salt's start_time: `HH:MM:SS.ffffff` (UTC here, so that runs compare across hosts). */

@@ -5,11 +5,17 @@
 
 /** Requisite kinds, in the order Salt checks them (salt/state.py check_requisite). */
 export const REQUISITE_KINDS = ["require", "require_any", "watch", "watch_any", "onfail", "onfail_any", "onfail_all", "onchanges", "onchanges_any"] as const;
-export type RequisiteKind = (typeof REQUISITE_KINDS)[number];
+/**
+ * Salt's `prereq` (state runs only, with `PlanOptions.prereq`): the chunk runs only when the named
+ * chunks would change (they are first called in test mode); `prerequired` is the reverse edge the
+ * plan adds to the named chunks, so that they run after the chunk whose prereq they are.
+ */
+export const PREREQ_KINDS = ["prereq", "prerequired"] as const;
+export type RequisiteKind = (typeof REQUISITE_KINDS)[number] | (typeof PREREQ_KINDS)[number];
 
 /** Reverse forms: `X_in` on step A adds A to the `X` requisites of the steps it names. */
 export const REQUISITE_IN_KINDS = ["require_in", "watch_in", "onfail_in", "onchanges_in"] as const;
-export type RequisiteInKind = (typeof REQUISITE_IN_KINDS)[number];
+export type RequisiteInKind = (typeof REQUISITE_IN_KINDS)[number] | "prereq_in";
 
 /**
  * One reference in a requisite list: `- salt: deploy` is `{ key: "salt", value: "deploy" }`,
@@ -58,6 +64,10 @@ export interface PlannedChunk<P = unknown> {
   /** `state_|-id_|-name_|-fun`, the key of its result. */
   readonly tag: string;
   readonly requisites: readonly ResolvedRequisite[];
+  /** References that named no chunk, by kind (only with `PlanOptions.missing: "report"`). */
+  readonly lost?: Readonly<Record<string, readonly RequisiteRef[]>>;
+  /** The chunk closes a requisite cycle (only with `missing: "report"`): Salt's "Recursive requisite found". */
+  readonly recursive?: boolean;
 }
 
 /** Checked and ordered chunks, ready to run. */
@@ -77,6 +87,8 @@ export interface StepOutcome {
   readonly name?: string;
   /** More keys for the result (e.g. `__jid__`, `warnings`). */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Salt's skip_watch (unless/onlyif/creates said "nothing to do"): a watch does not call mod_watch. */
+  readonly skipWatch?: boolean;
 }
 
 /** What the engine tells a step function. */
@@ -87,6 +99,10 @@ export interface StepContext {
   readonly test: boolean;
   /** Aborted when the run is abandoned. */
   readonly signal: AbortSignal;
+  /** The call is the test-mode look of a `prereq` (then `test` is true as well). */
+  readonly prereq?: boolean;
+  /** With `modWatch`: the watched chunks that reported changes (Salt's `__reqs__`). */
+  readonly watched?: readonly Chunk[];
 }
 
 /** Runs one step. A throw becomes a failed result. */

@@ -1,10 +1,12 @@
 /** The built-in state modules, by name (`file`, `pkg`, ...). Each lives in its own folder. */
 import type { StateModule } from "../types.js";
+import { testStates } from "./test/index.js";
 
 /** Every built-in state module. */
 export function builtinStateModules(): ReadonlyMap<string, StateModule> {
   const modules: StateModule[] = [
     // one line per module folder, e.g. fileStates,
+    testStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
 }

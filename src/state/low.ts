@@ -1,0 +1,147 @@
+/**
+ * Low chunks as the runner reads them: Salt's reserved keys (requisites, global options, dunder
+ * keys) split from the state function's arguments, `use`/`use_in` applied, and each chunk turned
+ * into a chunk of the requisite engine.
+ */
+import { parseRequisiteRefs, type Chunk, type RequisiteRef } from "../core/requisites/index.js";
+import type { LowChunk, StateArgs, StateModule } from "./types.js";
+
+/** Requisites the engine resolves (Salt's STATE_REQUISITE_KEYWORDS and their `_in` forms). */
+const ENGINE_REQUISITES = [
+  "require",
+  "require_any",
+  "watch",
+  "watch_any",
+  "onfail",
+  "onfail_any",
+  "onfail_all",
+  "onchanges",
+  "onchanges_any",
+  "prereq",
+  "require_in",
+  "watch_in",
+  "onfail_in",
+  "onchanges_in",
+  "prereq_in",
+] as const;
+
+/** Keys Salt keeps from the state function (STATE_INTERNAL_KEYWORDS, less `runas`: cmd states take it). */
+const RESERVED = new Set<string>([
+  ...ENGINE_REQUISITES,
+  "listen",
+  "listen_in",
+  "use",
+  "use_in",
+  "prerequired",
+  "onfail_stop",
+  "fun",
+  "state",
+  "check_cmd",
+  "cmd_opts_exclude",
+  "failhard",
+  "onlyif",
+  "unless",
+  "creates",
+  "retry",
+  "order",
+  "parallel",
+  "reload_modules",
+  "reload_grains",
+  "reload_pillar",
+  "runas_password",
+  "fire_event",
+  "saltenv",
+  "umask",
+  "names",
+  "__env__",
+  "__sls__",
+  "__id__",
+  "__prereq__",
+  "__prerequired__",
+  "__umask__",
+]);
+
+/** One chunk ready to run: its Salt data, its arguments and its module. */
+export interface LowStep {
+  readonly low: LowChunk;
+  readonly args: StateArgs;
+  readonly module: StateModule | undefined;
+  /** A listener's mod_watch (Salt's call_listen), called with `sfun`. */
+  readonly listener?: boolean;
+  /** A requisite value that is not a requisite list (reported as the chunk's failure). */
+  readonly invalid?: string;
+}
+
+/** The state function's arguments of a low chunk (what Salt's format_call passes). */
+export function stateArgs(low: LowChunk): StateArgs {
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(low)) if (!RESERVED.has(k) && !k.startsWith("__pub_")) args[k] = v;
+  return { ...args, name: low.name };
+}
+
+/** Salt's `use` / `use_in`: arguments of the named states that the using state does not set. */
+export function applyUse(chunks: readonly LowChunk[]): LowChunk[] {
+  const extra = chunks.map(() => ({}) as Record<string, unknown>);
+  const exact = (ref: RequisiteRef) => (c: LowChunk) =>
+    (ref.key === "id" || ref.key === c.state) && (c.__id__ === ref.value || c.name === ref.value);
+  const copy = (to: number, from: LowChunk): void => {
+    for (const [k, v] of Object.entries(stateArgs(from))) {
+      if (k === "name" || k in chunks[to]! || k in extra[to]!) continue;
+      extra[to]![k] = v;
+    }
+  };
+  chunks.forEach((c, i) => {
+    for (const ref of refsOf(c.use)) {
+      const src = chunks.find(exact(ref));
+      if (src) copy(i, src);
+    }
+    for (const ref of refsOf(c.use_in)) {
+      chunks.forEach((d, j) => {
+        if (exact(ref)(d)) copy(j, c);
+      });
+    }
+  });
+  return chunks.map((c, i) => ({ ...extra[i]!, ...c }));
+}
+
+/** Requisite references of a value, or none when it is absent or malformed. */
+export function refsOf(value: unknown): RequisiteRef[] {
+  if (value === undefined || value === null) return [];
+  const refs = parseRequisiteRefs(value);
+  return typeof refs === "string" ? [] : refs;
+}
+
+/** A low chunk as a chunk of the requisite engine. */
+export function engineChunk(low: LowChunk, modules: ReadonlyMap<string, StateModule>): Chunk<LowStep> {
+  const module = modules.get(low.state);
+  const requisites: Partial<Record<string, RequisiteRef[]>> = {};
+  let invalid: string | undefined;
+  for (const key of ENGINE_REQUISITES) {
+    const value = low[key];
+    if (value === undefined || value === null) continue;
+    const refs = parseRequisiteRefs(value);
+    if (typeof refs === "string") {
+      invalid = `Invalid requisite ${key} in ID '${low.__id__}' in SLS '${low.__sls__}': ${refs}`;
+      continue;
+    }
+    // Salt: without a mod_watch, a watch is a require.
+    const kind =
+      !module?.modWatch && key.startsWith("watch") && !key.endsWith("_in")
+        ? key.replace("watch", "require")
+        : key;
+    requisites[kind] = [...(requisites[kind] ?? []), ...refs];
+  }
+  const step: LowStep = { low, args: stateArgs(low), module, ...(invalid ? { invalid } : {}) };
+  return {
+    id: low.__id__,
+    state: low.state,
+    fun: low.fun,
+    name: low.name,
+    sls: low.__sls__,
+    ...(low.order !== undefined ? { order: low.order } : {}),
+    requisites,
+    ...(typeof low.failhard === "boolean" ? { failhard: low.failhard } : {}),
+    ...(low.parallel === true ? { parallel: true } : {}),
+    payload: step,
+  };
+}

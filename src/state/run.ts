@@ -1,0 +1,247 @@
+/**
+ * The state runner (DESIGN.md 11.2): low chunks through the requisite engine of
+ * `src/core/requisites`, each state function called as Salt's `State.call` does (onlyif, unless,
+ * creates, check_cmd, retry, mod_watch), then the `listen` mod_watches at the end of the run.
+ * Returns Salt's highstate return, keyed `<state>_|-<id>_|-<name>_|-<fun>`.
+ */
+import { errorMessage } from "../core/errors.js";
+import {
+  chunkTag,
+  executeRun,
+  hasChanges,
+  planRun,
+  type Chunk,
+  type StepContext,
+  type StepOutcome,
+  type StepResult,
+} from "../core/requisites/index.js";
+import { pyResult, retrySettings, runCheck, runCheckCmd } from "./checks.js";
+import { applyUse, engineChunk, refsOf, stateArgs, type LowStep } from "./low.js";
+import type { LowChunk, StateContext, StateModule } from "./types.js";
+
+/** What a run is given. */
+export interface RunEnv {
+  /** The state modules by name (`builtinStateModules()`). */
+  readonly modules: ReadonlyMap<string, StateModule>;
+  /** The base context; the runner sets `test`, `sls`, `stateId` and `saltenv` per chunk. */
+  readonly ctx: StateContext;
+  /** Salt's test=True (default: `ctx.test`). */
+  readonly test?: boolean;
+  /** Run-wide failhard (a chunk's own `failhard` wins); default false. */
+  readonly failhard?: boolean;
+  /** Epoch milliseconds, for start times and durations (default Date.now). */
+  readonly now?: () => number;
+  /** Waits between retries (default a timer that the run's signal cancels). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** One state's result (Salt's keys). */
+export type StateResult = StepResult;
+
+/** Runs `chunks` (as compiled: ordered, requisites under their Salt keys) and returns Salt's return. */
+export async function runChunks(
+  chunks: readonly LowChunk[],
+  env: RunEnv,
+): Promise<Record<string, StateResult>> {
+  const test = env.test ?? env.ctx.test;
+  const lows = applyUse(chunks);
+  const plan = planRun(
+    lows.map((l) => engineChunk(l, env.modules)),
+    { failhard: env.failhard ?? false, missing: "report", prereq: true },
+  );
+  const step = stepRunner(env);
+  const opts = { test, signal: env.ctx.signal, ...(env.now ? { now: env.now } : {}) };
+  const main = await executeRun(plan, step, opts);
+  const results: Record<string, StateResult> = { ...main.results };
+  let runNum = Object.keys(results).length;
+  const { watchers, errors } = listeners(lows, results, env.modules);
+  if (watchers.length > 0 && !env.ctx.signal.aborted) {
+    const listened = await executeRun(planRun(watchers), step, { ...opts, runNumStart: runNum });
+    Object.assign(results, listened.results);
+    runNum += Object.keys(listened.results).length;
+  }
+  for (const [tag, e] of Object.entries(errors)) results[tag] = { ...e, __run_num__: runNum++ };
+  return results;
+}
+
+/** The engine's RunStep for state chunks: Salt's `State.call`. */
+function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => Promise<StepOutcome> {
+  const first = new Map<Chunk<LowStep>, StepOutcome>();
+  const sleep = env.sleep ?? abortableSleep;
+  return async (chunk, sctx) => {
+    const { low, module, invalid } = chunk.payload;
+    if (invalid) return { result: false, changes: {}, comment: invalid };
+    const watch = sctx.modWatch || chunk.payload.listener === true;
+    // Salt turns a watch into a require when the module has no mod_watch: the first call stands.
+    if (sctx.modWatch && !module?.modWatch) return first.get(chunk)!;
+    const fn = watch ? module?.modWatch : module?.functions[low.fun];
+    const fname = watch ? "mod_watch" : low.fun;
+    if (!fn)
+      return {
+        result: false,
+        changes: {},
+        comment: `State '${low.state}.${fname}' was not found in SLS '${low.__sls__}'\n`,
+      };
+    const ctx: StateContext = {
+      ...env.ctx,
+      test: sctx.test,
+      sls: low.__sls__,
+      stateId: low.__id__,
+      saltenv: low.__env__ || env.ctx.saltenv,
+    };
+    const args = watch
+      ? {
+          ...chunk.payload.args,
+          sfun: low.sfun ?? low.fun,
+          __reqs__: (sctx.watched ?? []).map((c) => ({ state: c.state, __id__: c.id, name: c.name })),
+        }
+      : chunk.payload.args;
+    const once = async (): Promise<StepOutcome> => {
+      const check = await runCheck(low, ctx);
+      let out: StepOutcome = check?.skip
+        ? { result: true, changes: {}, comment: check.comment, skipWatch: true, extra: { skip_watch: true } }
+        : await fn(args, ctx).catch((err: unknown) => ({
+            result: false,
+            changes: {},
+            comment: `An exception occurred in this state: ${errorMessage(err)}`,
+          }));
+      if (low.check_cmd !== undefined) out = { ...out, ...(await runCheckCmd(low, ctx)) };
+      return out;
+    };
+    let out = await once();
+    if (low.retry !== undefined && low.parallel === undefined) out = await retry(low, out, once, sctx, sleep);
+    if (low.reload_modules === true && hasChanges(out) && !sctx.test)
+      ctx.logger.info(
+        { state: chunkTag(chunk) },
+        "reload_modules: the agent's modules are loaded per call, nothing to reload",
+      );
+    if (!sctx.modWatch) first.set(chunk, out);
+    return out;
+  };
+}
+
+/** Salt's retry: re-run until the result is `until`, `attempts` times at most, `interval`(+splay) seconds apart. */
+async function retry(
+  low: LowChunk,
+  firstOut: StepOutcome,
+  once: () => Promise<StepOutcome>,
+  sctx: StepContext,
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+): Promise<StepOutcome> {
+  const r = retrySettings(low.retry);
+  if (sctx.test) {
+    const would = `The state would be retried every ${r.interval} seconds (with a splay of up to ${r.splay} seconds) a maximum of ${r.attempts} times or until a result of ${pyResult(r.until)} is returned`;
+    return { ...firstOut, comment: [firstOut.comment, would].join("  ") };
+  }
+  const lines: string[] = [];
+  let out = firstOut;
+  for (let attempt = 1; out.result !== r.until && attempt < r.attempts && !sctx.signal.aborted; attempt++) {
+    lines.push(
+      `Attempt ${attempt}: Returned a result of "${pyResult(out.result)}", with the following comment: "${out.comment}"`,
+    );
+    await sleep(
+      (r.interval + (r.splay > 0 ? Math.floor(Math.random() * (r.splay + 1)) : 0)) * 1000,
+      sctx.signal,
+    );
+    out = await once();
+  }
+  return lines.length === 0 ? out : { ...out, comment: [...lines, out.comment].join("\n") };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+type ListenError = {
+  readonly name: string;
+  readonly result: false;
+  readonly changes: Record<string, never>;
+  readonly comment: string;
+  readonly duration: number;
+  readonly start_time: string;
+  readonly __id__: string;
+  readonly __sls__: string;
+};
+
+/**
+ * Salt's call_listen: every state that `listen`s to (or is named by a `listen_in` of) a state that
+ * changed gets one mod_watch at the end, as `<state>_|-listener_<id>_|-<name>_|-mod_watch`.
+ */
+function listeners(
+  lows: readonly LowChunk[],
+  results: Readonly<Record<string, StateResult>>,
+  modules: ReadonlyMap<string, StateModule>,
+): { watchers: Chunk<LowStep>[]; errors: Record<string, ListenError> } {
+  const pairs: { listener: { key: string; value: string }; to: { key: string; value: string } }[] = [];
+  for (const c of lows) {
+    for (const ref of refsOf(c.listen)) pairs.push({ listener: { key: c.state, value: c.__id__ }, to: ref });
+    for (const ref of refsOf(c.listen_in))
+      pairs.push({ listener: ref, to: { key: c.state, value: c.__id__ } });
+  }
+  const matches = (ref: { key: string; value: string }) =>
+    lows.filter(
+      (c) =>
+        (ref.key === "id" || ref.key === c.state) &&
+        (c.__id__ === ref.value || c.name === ref.value || c.state === ref.value),
+    );
+  const errors: Record<string, ListenError> = {};
+  const error = (ref: { key: string; value: string }): void => {
+    const low = {
+      state: "Listen_Error",
+      __id__: `listen_${ref.value}`,
+      name: `listen_${ref.key}`,
+      fun: "Listen_Error",
+    };
+    errors[`${low.state}_|-${low.__id__}_|-${low.name}_|-${low.fun}`] = {
+      name: `listen_${ref.key}:${ref.value}`,
+      result: false,
+      changes: {},
+      comment: `Referenced state ${ref.key}: ${ref.value} does not exist`,
+      duration: 0,
+      start_time: "",
+      __id__: low.__id__,
+      __sls__: "",
+    };
+  };
+  const watchers = new Map<string, Chunk<LowStep>>();
+  for (const { listener, to } of pairs) {
+    const targets = matches(to);
+    if (targets.length === 0) {
+      error(to);
+      continue;
+    }
+    const changed = targets.some((t) => {
+      const r = results[`${t.state}_|-${t.__id__}_|-${t.name}_|-${t.fun}`];
+      return r !== undefined && hasChanges(r);
+    });
+    if (!changed) continue;
+    const found = matches(listener);
+    if (found.length === 0) {
+      error(listener);
+      continue;
+    }
+    for (const l of found) {
+      const low: LowChunk = { ...l, sfun: l.fun, fun: "mod_watch", __id__: `listener_${l.__id__}` };
+      const tag = `${low.state}_|-${low.__id__}_|-${low.name}_|-mod_watch`;
+      if (watchers.has(tag)) continue;
+      watchers.set(tag, {
+        id: low.__id__,
+        state: low.state,
+        fun: "mod_watch",
+        name: low.name,
+        sls: low.__sls__,
+        payload: { low, args: stateArgs(l), module: modules.get(l.state), listener: true },
+      });
+    }
+  }
+  return { watchers: [...watchers.values()], errors };
+}
