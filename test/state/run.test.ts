@@ -472,9 +472,41 @@ describe("state runner: global options", () => {
     assert.deepEqual(order(res), ["d", "c", "b", "a"]);
   });
 
-  it("reload_modules and runas are accepted; runas reaches the state function's arguments", async () => {
-    const res = byId(await run([low("a", "succeed_with_changes", { reload_modules: true })]));
-    assert.equal(res.a!.result, true);
+  it("a state function gets its arguments with name, runas and cwd, never Salt's reserved keys", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const modules = new Map(builtinStateModules());
+    modules.set("probe", {
+      name: "probe",
+      functions: {
+        args: (args) => {
+          seen.push({ ...args });
+          return Promise.resolve({ result: true, changes: {}, comment: "" });
+        },
+      },
+    });
+    const { ctx } = makeStateContext();
+    await runChunks(
+      [
+        low("n", "nop"),
+        {
+          ...low("a", "args"),
+          state: "probe",
+          name: "the-name",
+          runas: "nobody",
+          cwd: dir,
+          mode: "0644",
+          require: [{ test: "n" }],
+          unless: "false",
+          retry: { attempts: 1 },
+          order: 5,
+          failhard: false,
+          reload_modules: true,
+          listen: [{ test: "n" }],
+        },
+      ],
+      { modules, ctx },
+    );
+    assert.deepEqual(seen, [{ name: "the-name", runas: "nobody", cwd: dir, mode: "0644" }]);
   });
 });
 
