@@ -100,11 +100,13 @@ function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => 
       const check = await runCheck(low, ctx);
       let out: StepOutcome = check?.skip
         ? { result: true, changes: {}, comment: check.comment, skipWatch: true, extra: { skip_watch: true } }
-        : await fn(args, ctx).catch((err: unknown) => ({
-            result: false,
-            changes: {},
-            comment: `An exception occurred in this state: ${errorMessage(err)}`,
-          }));
+        : await Promise.resolve()
+            .then(() => fn(args, ctx))
+            .catch((err: unknown) => ({
+              result: false,
+              changes: {},
+              comment: `An exception occurred in this state: ${errorMessage(err)}`,
+            }));
       if (low.check_cmd !== undefined) out = { ...out, ...(await runCheckCmd(low, ctx)) };
       return out;
     };
