@@ -9,7 +9,9 @@
  */
 import type { EventSink, Logger, ServiceManager } from "../core/ports.js";
 import { StateArgumentError } from "../core/errors.js";
+import { bool, mergePillar, pick, pillarOverride, requireMods, splitInput, testValue } from "./exec-args.js";
 import { builtinStateModules } from "./modules/index.js";
+import { RunLock, type StateExecFunction, type StateJob } from "./queue.js";
 import { runChunks, type StateResult } from "./run.js";
 import type {
   ExecCaller,
@@ -20,6 +22,8 @@ import type {
   StateModule,
   TemplateRenderer,
 } from "./types.js";
+
+export type { StateExecFunction, StateJob } from "./queue.js";
 
 /** What rendering an SLS needs (the contract's SlsEnv). */
 export interface CompilerEnv {
@@ -62,34 +66,9 @@ export interface StateExecPorts {
   readonly pid?: number;
 }
 
-/** The job a state function runs in. */
-export interface StateJob {
-  readonly jid: string;
-  /** `state.apply`, ... (for the "already running" answer). */
-  readonly fun: string;
-  readonly signal: AbortSignal;
-  setRetcode(code: number): void;
-}
-
-/** One `state.*` function. */
-export type StateExecFunction = (
-  args: unknown[],
-  kwargs: Record<string, unknown>,
-  job: StateJob,
-) => Promise<unknown>;
-
 /** Salt's exit codes (salt/defaults/exitcodes.py). */
 const EX_STATE_COMPILER_ERROR = 1;
 const EX_STATE_FAILURE = 2;
-
-const MONTHS = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** Salt's jid_to_time: `2026, Dec 05 05:36:00.123456`. */
-export function jidToTime(jid: string): string {
-  if (!/^\d{20}/.test(jid)) return "";
-  const at = (a: number, b: number) => jid.slice(a, b);
-  return `${at(0, 4)}, ${MONTHS[Number(at(4, 6))] ?? ""} ${at(6, 8)} ${at(8, 10)}:${at(10, 12)}:${at(12, 14)}.${at(14, 20)}`;
-}
 
 /** The `state.*` functions, by full name. */
 export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, StateExecFunction>> {
@@ -295,53 +274,6 @@ const SINGLE_DROP = new Set([
   "use_in",
 ]);
 
-/**
- * One state run at a time (Salt's _check_queue): a second call gets Salt's "is running" answer
- * with retcode 1, or waits its turn with `queue=True` (or a number: wait when fewer are queued).
- */
-class RunLock {
-  private current: { fun: string; jid: string } | undefined;
-  private tail: Promise<void> = Promise.resolve();
-  private waiting = 0;
-
-  constructor(private readonly pid: number) {}
-
-  running(): string[] {
-    const c = this.current;
-    return c
-      ? [
-          `The function "${c.fun}" is running as PID ${this.pid} and was started at ${jidToTime(c.jid)} with jid ${c.jid}`,
-        ]
-      : [];
-  }
-
-  wrap(fn: StateExecFunction): StateExecFunction {
-    return async (args, kw, job) => {
-      if (kw.concurrent === true) return fn(args, kw, job);
-      const prior = (this.current ? 1 : 0) + this.waiting;
-      const queue = kw.queue;
-      const wait = queue === true || String(queue) === "True" || (typeof queue === "number" && prior < queue);
-      if (this.current && !wait) return fail(job, EX_STATE_COMPILER_ERROR, this.running());
-      const prev = this.tail;
-      let release!: () => void;
-      this.tail = new Promise<void>((r) => (release = r));
-      if (prior === 0) this.current = { fun: job.fun, jid: job.jid };
-      else {
-        this.waiting++;
-        await prev;
-        this.waiting--;
-        this.current = { fun: job.fun, jid: job.jid };
-      }
-      try {
-        return await fn(args, kw, job);
-      } finally {
-        this.current = undefined;
-        release();
-      }
-    };
-  }
-}
-
 /** Salt's _set_retcode: 2 when any state failed (state.check_result). */
 function retcodeOf(results: Readonly<Record<string, StateResult>>): number {
   return Object.values(results).some((r) => r.result === false) ? EX_STATE_FAILURE : 0;
@@ -350,64 +282,4 @@ function retcodeOf(results: Readonly<Record<string, StateResult>>): number {
 function fail<T>(job: StateJob, code: number, value: T): T {
   job.setRetcode(code);
   return value;
-}
-
-/** `mods` as Salt's split_input: a list, or a comma-separated string. */
-function splitInput(v: unknown): string[] {
-  if (v === undefined || v === null || v === "") return [];
-  const items = Array.isArray(v) ? v : String(v).split(",");
-  return items.map((s) => String(s).trim()).filter((s) => s !== "");
-}
-
-function requireMods(args: unknown[], kw: Record<string, unknown>, fun: string): string[] {
-  const mods = splitInput(args[0] ?? kw.mods);
-  if (mods.length === 0)
-    throw new StateArgumentError(
-      fun,
-      "mods",
-      "is required (an SLS name, a list, or names separated by commas)",
-    );
-  return mods;
-}
-
-function bool(v: unknown): boolean {
-  return v === true || v === 1 || (typeof v === "string" && ["true", "yes", "1"].includes(v.toLowerCase()));
-}
-
-/** Salt's _get_test_value: the call's `test=`, else the agent's `test` option. */
-function testValue(kw: Record<string, unknown>, opts: Readonly<Record<string, unknown>>): boolean {
-  return kw.test !== undefined && kw.test !== null ? bool(kw.test) : bool(opts.test);
-}
-
-function pillarOverride(kw: Record<string, unknown>, fun: string): Record<string, unknown> {
-  const p = kw.pillar;
-  if (p === undefined || p === null) return {};
-  if (typeof p !== "object" || Array.isArray(p))
-    throw new StateArgumentError(
-      fun,
-      "pillar",
-      "must be formatted as a dictionary, unless pillar_enc is specified",
-    );
-  return p as Record<string, unknown>;
-}
-
-/** The pillar with the call's `pillar=` merged over it (maps merge recursively, as Salt's merge). */
-function mergePillar(
-  base: Readonly<Record<string, unknown>>,
-  over: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isMap(b) && isMap(v) ? mergePillar(b, v) : v;
-  }
-  return out;
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function pick(m: Record<string, string[]>, env: string): Record<string, string[]> {
-  return m[env] ? { [env]: m[env] } : {};
 }

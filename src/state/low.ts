@@ -79,14 +79,35 @@ export function stateArgs(low: LowChunk): StateArgs {
   return { ...args, name: low.name };
 }
 
+/**
+ * Keys `use` does not copy: requisites, and what makes a chunk itself (Salt copies every other
+ * argument, global options such as onlyif included).
+ */
+const NOT_USED = new Set<string>([
+  ...ENGINE_REQUISITES,
+  "listen",
+  "listen_in",
+  "use",
+  "use_in",
+  "prerequired",
+  "onfail_stop",
+  "name",
+  "names",
+  "state",
+  "fun",
+  "__id__",
+  "__sls__",
+  "__env__",
+]);
+
 /** Salt's `use` / `use_in`: arguments of the named states that the using state does not set. */
 export function applyUse(chunks: readonly LowChunk[]): LowChunk[] {
   const extra = chunks.map(() => ({}) as Record<string, unknown>);
   const exact = (ref: RequisiteRef) => (c: LowChunk) =>
     (ref.key === "id" || ref.key === c.state) && (c.__id__ === ref.value || c.name === ref.value);
   const copy = (to: number, from: LowChunk): void => {
-    for (const [k, v] of Object.entries(stateArgs(from))) {
-      if (k === "name" || k in chunks[to]! || k in extra[to]!) continue;
+    for (const [k, v] of Object.entries(from)) {
+      if (NOT_USED.has(k) || k in chunks[to]! || k in extra[to]!) continue;
       extra[to]![k] = v;
     }
   };

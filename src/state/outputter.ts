@@ -127,7 +127,7 @@ function block(
     `    ${paint(c, `  Result: ${py(ret.result ?? null)}`)}`,
     `    ${paint(c, ` Comment: ${comment}`)}`,
   ];
-  if (profile && ret.start_time !== undefined) {
+  if (profile && ret.start_time !== undefined && ret.start_time !== "") {
     lines.push(`    ${paint(c, ` Started: ${String(ret.start_time)}`)}`);
     lines.push(
       `    ${paint(c, `Duration: ${ret.duration === undefined ? "" : `${pyNum(ret.duration)} ms`}`)}`,

@@ -53,12 +53,12 @@ export async function runChunks(
   const opts = { test, signal: env.ctx.signal, ...(env.now ? { now: env.now } : {}) };
   const main = await executeRun(plan, step, opts);
   const results: Record<string, StateResult> = { ...main.results };
-  let runNum = Object.keys(results).length;
+  let runNum = Object.values(results).reduce((n, r) => Math.max(n, r.__run_num__ + 1), 0);
   const { watchers, errors } = listeners(lows, results, env.modules);
   if (watchers.length > 0 && !env.ctx.signal.aborted) {
     const listened = await executeRun(planRun(watchers), step, { ...opts, runNumStart: runNum });
     Object.assign(results, listened.results);
-    runNum += Object.keys(listened.results).length;
+    runNum = Object.values(results).reduce((n, r) => Math.max(n, r.__run_num__ + 1), runNum);
   }
   for (const [tag, e] of Object.entries(errors)) results[tag] = { ...e, __run_num__: runNum++ };
   return results;
@@ -100,11 +100,13 @@ function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => 
       const check = await runCheck(low, ctx);
       let out: StepOutcome = check?.skip
         ? { result: true, changes: {}, comment: check.comment, skipWatch: true, extra: { skip_watch: true } }
-        : await fn(args, ctx).catch((err: unknown) => ({
-            result: false,
-            changes: {},
-            comment: `An exception occurred in this state: ${errorMessage(err)}`,
-          }));
+        : await Promise.resolve()
+            .then(() => fn(args, ctx))
+            .catch((err: unknown) => ({
+              result: false,
+              changes: {},
+              comment: `An exception occurred in this state: ${errorMessage(err)}`,
+            }));
       if (low.check_cmd !== undefined) out = { ...out, ...(await runCheckCmd(low, ctx)) };
       return out;
     };

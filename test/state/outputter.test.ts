@@ -110,4 +110,15 @@ describe("highstate outputter", () => {
       "web1:\n    Data failed to compile:\n----------\n    No matching sls found for 'x' in env 'base'",
     );
   });
+
+  it("warnings print under the state and are counted in the summary, not as states", async () => {
+    const { ctx } = makeStateContext();
+    const res = await runChunks(
+      [low("w", "configurable_test_state", { changes: false, warnings: "careful" })],
+      { modules: builtinStateModules(), ctx },
+    );
+    const text = formatHighstate("local", res, { profile: false });
+    assert.match(text, /\n     Changes:   \n    Warnings: careful\n/);
+    assert.match(text, /\nSucceeded: 1\nFailed:    0\nWarnings:  1\n------------\nTotal states run:     1$/);
+  });
 });

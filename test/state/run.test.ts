@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { builtinStateModules, runChunks, type LowChunk, type StateResult } from "../../src/state/index.js";
+import {
+  builtinStateModules,
+  runChunks,
+  type LowChunk,
+  type StateModule,
+  type StateResult,
+} from "../../src/state/index.js";
 import { makeStateContext } from "../helpers/state-context.js";
 
 const dir = mkdtempSync(join(tmpdir(), "state-run-"));
@@ -466,8 +472,77 @@ describe("state runner: global options", () => {
     assert.deepEqual(order(res), ["d", "c", "b", "a"]);
   });
 
-  it("reload_modules and runas are accepted; runas reaches the state function's arguments", async () => {
-    const res = byId(await run([low("a", "succeed_with_changes", { reload_modules: true })]));
-    assert.equal(res.a!.result, true);
+  it("a state function gets its arguments with name, runas and cwd, never Salt's reserved keys", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const modules = new Map(builtinStateModules());
+    modules.set("probe", {
+      name: "probe",
+      functions: {
+        args: (args) => {
+          seen.push({ ...args });
+          return Promise.resolve({ result: true, changes: {}, comment: "" });
+        },
+      },
+    });
+    const { ctx } = makeStateContext();
+    await runChunks(
+      [
+        low("n", "nop"),
+        {
+          ...low("a", "args"),
+          state: "probe",
+          name: "the-name",
+          runas: "nobody",
+          cwd: dir,
+          mode: "0644",
+          require: [{ test: "n" }],
+          unless: "false",
+          retry: { attempts: 1 },
+          order: 5,
+          failhard: false,
+          reload_modules: true,
+          listen: [{ test: "n" }],
+        },
+      ],
+      { modules, ctx },
+    );
+    assert.deepEqual(seen, [{ name: "the-name", runas: "nobody", cwd: dir, mode: "0644" }]);
+  });
+});
+
+describe("state runner: parallel", () => {
+  it("parallel states overlap; a state requiring them waits for both", async () => {
+    const log: string[] = [];
+    const mark: StateModule = {
+      name: "mark",
+      functions: {
+        step: async (args) => {
+          log.push(`start:${args.name}`);
+          await new Promise<void>((r) => setImmediate(r));
+          log.push(`end:${args.name}`);
+          return { result: true, changes: {}, comment: "marked" };
+        },
+      },
+    };
+    const modules = new Map(builtinStateModules());
+    modules.set("mark", mark);
+    const m = (id: string, extra: Record<string, unknown> = {}): LowChunk => ({
+      ...low(id, "step", extra),
+      state: "mark",
+    });
+    const { ctx } = makeStateContext();
+    const res = await runChunks(
+      [
+        m("a", { parallel: true }),
+        m("b", { parallel: true }),
+        m("c", { require: [{ mark: "a" }, { mark: "b" }] }),
+      ],
+      { modules, ctx },
+    );
+    assert.deepEqual(log, ["start:a", "start:b", "end:a", "end:b", "start:c", "end:c"]);
+    assert.equal(Object.keys(res).length, 3);
+    log.length = 0;
+    await runChunks([m("a"), m("b")], { modules, ctx });
+    assert.deepEqual(log, ["start:a", "end:a", "start:b", "end:b"]);
   });
 });

@@ -37,6 +37,8 @@ class Run<P> {
   /** Salt's `self.pre`: results of the test-mode looks that prereqs take. */
   private readonly pre = new Map<number, StepResult>();
   private readonly preInflight = new Map<number, Promise<void>>();
+  /** Chunks whose mod_watch was called (they take a second `__run_num__`, as in Salt). */
+  private readonly modWatched = new Set<number>();
   private readonly order: number[] = [];
   private runNum: number;
   private failhardTag: string | undefined;
@@ -122,9 +124,11 @@ class Run<P> {
   private async execute(i: number, withPrerequired = true): Promise<void> {
     const planned = this.plan.chunks[i]!;
     const status = checkRequisites(planned, (t) => this.results.get(t), (t) => this.pre.get(t), withPrerequired);
-    const runNum = this.runNum++;
+    let runNum = this.runNum++;
     const start = this.now();
     const outcome = await this.outcome(i, status);
+    // Salt numbers every call: a mod_watch after the state's own call takes the next number.
+    if (this.modWatched.delete(i)) runNum = this.runNum++;
     const result = this.resultOf(planned, outcome, start, runNum, status);
     this.results.set(i, result);
     this.order.push(i);
@@ -173,7 +177,9 @@ class Run<P> {
         return { result: false, changes: {}, comment: "One or more requisite did not run" };
       case "change": {
         const first = await this.call(i, false);
-        return hasChanges(first) || first.skipWatch === true ? first : this.call(i, true, false, this.watched(i));
+        if (hasChanges(first) || first.skipWatch === true) return first;
+        this.modWatched.add(i);
+        return this.call(i, true, false, this.watched(i));
       }
       case "met":
         return this.call(i, false);
