@@ -29,8 +29,8 @@ export function compileRoots(
   }
   const out: Record<string, string[]> = {};
   for (const [env, dirs] of Object.entries(raw)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(env)) {
-      fail([...path, env], "must be an environment name of letters, digits, '_', '-' or '.'");
+    if (!/^[A-Za-z0-9_-]+$/.test(env)) {
+      fail([...path, env], "must be an environment name of letters, digits, '_' or '-'");
       continue;
     }
     const list = typeof dirs === "string" ? [dirs] : dirs;

@@ -79,7 +79,7 @@ void describe("compileServiceConfig", () => {
   void it("refuses bad file_roots and salt:// without a base environment, naming file:line:field", () => {
     assert.deepEqual(messages("file_roots:\n  base: {a: 1}\n  'b/c': [x]\n"), [
       `${FILE}:2: file_roots.base must be a non-empty list of directories`,
-      `${FILE}:3: file_roots.b/c must be an environment name of letters, digits, '_', '-' or '.'`,
+      `${FILE}:3: file_roots.b/c must be an environment name of letters, digits, '_' or '-'`,
     ]);
     assert.deepEqual(messages("file_roots: {dev: [x]}\nreactor:\n  - 'x': [salt://a.sls]\n"), [
       `${FILE}:3: reactor[0].x[0] uses "salt://a.sls": file_roots has no base environment to resolve salt:// paths`,
