@@ -36,6 +36,10 @@ export interface ObjectBucket extends ObjectReader {
   delete(name: string): Promise<void>;
 }
 
+/** The file server's buckets (DESIGN.md 2.3): objects `<saltenv>/<path>`, and the per-env index (KV). */
+export const FILESERVER_BUCKET = "fileserver";
+export const FILESERVER_INDEX_BUCKET = "fileserver-index";
+
 /** The stream holding bucket `bucket`. */
 export const objectStream = (bucket: string) => `OBJ_${bucket}`;
 

@@ -155,6 +155,7 @@ export async function startFileSync(o: FileSyncOptions): Promise<FileSync> {
           if (!stopped) tick();
         });
     }, o.pollMs ?? 1000);
+    timer.unref();
   };
   tick();
   let stopping: Promise<void> | undefined;

@@ -44,6 +44,5 @@ export const envIndexKey = (env: string) => `env.${env}`;
 /** The index key of the list of environments. */
 export const ENVS_KEY = "envs";
 
-/** Default bucket names. */
-export const FILESERVER_BUCKET = "fileserver";
-export const FILESERVER_INDEX_BUCKET = "fileserver-index";
+/** Default bucket names (the agents' NATS permissions name them: src/keys/nats-auth.ts). */
+export { FILESERVER_BUCKET, FILESERVER_INDEX_BUCKET } from "../bus/index.js";
