@@ -16,7 +16,9 @@ import { FileServerError, type FileClient } from "../../src/core/index.js";
 import type { FileSync } from "../../src/fileserver/index.js";
 import { localFileClient } from "../../src/state/index.js";
 import { RecordingSink, job, noServices, testConfig } from "../fixtures/agent/harness.js";
+import { runCli } from "../helpers/cli.js";
 import { natsForTests, uniqueName } from "../helpers/nats-server.js";
+import { fixtureDir } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
 
 /** Counts messages on a subject pattern (what the server was asked, not what the client says it did). */
@@ -168,6 +170,16 @@ void describe("file server (Object Store)", () => {
     await flush(conn);
     assert.equal(s.gets.n + s.chunkGets.n, afterFirst + 2, "the changed file is downloaded once");
 
+    // a file of several chunks (128 KiB each) comes back whole, one get per chunk plus the meta record
+    const big = Buffer.alloc(300 * 1024, "0123456789abcdef").toString();
+    write(r1, "big.bin", big);
+    await waitFor(async () => (await s.client.list("base")).includes("big.bin"), { what: "the big file" });
+    await flush(conn);
+    const beforeBig = s.gets.n + s.chunkGets.n;
+    assert.equal(readFileSync(await s.client.cache("salt://big.bin", "base"), "utf8"), big);
+    await flush(conn);
+    assert.equal(s.gets.n + s.chunkGets.n - beforeBig, 1 + 3);
+
     const local = localFileClient({ base: [r1] });
     const texts = await Promise.all(
       [s.client, local].map((c: FileClient) =>
@@ -240,6 +252,68 @@ void describe("file server (Object Store)", () => {
     const r = await exec.run(job("cp.get_file", ["salt://conf/app.ini", "rel/path"]));
     assert.equal(r.success, false);
     assert.match(String(r.return), /dest must be an absolute path/);
+  });
+});
+
+void describe("salt:// in the reactor map, and file_client: local", () => {
+  void it("reactor validate and reactor test resolve salt:// in the base env of file_roots (first root wins); a missing file names the roots", async () => {
+    const dir = await fixtureDir("fileserver");
+    try {
+      mkdirSync(join(dir, "first", "reactor"), { recursive: true });
+      writeFileSync(
+        join(dir, "first", "reactor", "echo.sls"),
+        "first_root_wins:\n  local.test.echo:\n    - tgt: {{ data['host'] }}\n    - arg: [ first ]\n",
+      );
+      const cfg = join(dir, "reactor.yaml");
+      writeFileSync(cfg, readFileSync(cfg, "utf8").replace("base: [salt]", "base: [first, salt]"));
+      const v = await runCli(["validate", "-c", cfg]);
+      assert.equal(v.code, 0, v.stderr + v.stdout);
+      const t = await runCli([
+        "test",
+        "myco/fs/echo",
+        JSON.stringify({ host: "web1", text: "hi" }),
+        "-c",
+        cfg,
+        "--json",
+      ]);
+      assert.equal(t.code, 0, t.stderr);
+      const out = JSON.parse(t.stdout) as {
+        reactions: { id: string; file: string; tgt: string; arg: unknown[] }[];
+      };
+      assert.deepEqual(
+        out.reactions.map((r) => [r.id, r.file, r.tgt, r.arg]),
+        [["first_root_wins", "salt://reactor/echo.sls", "web1", ["first"]]],
+      );
+
+      writeFileSync(
+        cfg,
+        readFileSync(cfg, "utf8").replace("salt://reactor/echo.sls", "salt://reactor/gone.sls"),
+      );
+      const bad = await runCli(["validate", "-c", cfg]);
+      assert.notEqual(bad.code, 0);
+      assert.match(
+        bad.stderr + bad.stdout,
+        /reactor\.yaml:7: reactor\[0\]\.myco\/fs\/echo names a file that does not exist: "salt:\/\/reactor\/gone\.sls" \(searched file_roots base: .*first, .*salt\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("an agent with file_client: local serves its own file_roots (no NATS needed)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "local-roots-"));
+    try {
+      writeFileSync(join(root, "motd"), "local motd");
+      const client = await agentFileClient(undefined as unknown as Connection, {
+        file_client: "local",
+        file_roots: { base: [root] },
+        state_dir: root,
+      });
+      assert.equal(await client.cache("salt://motd", "base"), join(root, "motd"));
+      assert.deepEqual(await client.list("base"), ["motd"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
