@@ -53,8 +53,12 @@ export function storeFileClient(o: StoreFileClientOptions): FileClient {
       const local = join(o.cacheDir, env, path);
       const have = await readFile(local).catch(() => undefined);
       if (have && sha256(have) === sha) return local;
-      const data = await o.objects.get(`${env}/${path}`);
-      // changed (or removed) between reading the index and the object: read the index again once
+      // The file may change (or go) between reading the index and the object, and an object being
+      // replaced loses its old chunks mid-read: read the index again, up to three times in all.
+      const data = await o.objects.get(`${env}/${path}`).catch((err: unknown) => {
+        if (attempt < 2) return undefined;
+        throw err;
+      });
       if (!data || sha256(data) !== sha) {
         if (attempt < 2) continue;
         throw new FileServerError(
