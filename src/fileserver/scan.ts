@@ -1,6 +1,7 @@
 /**
  * Walks `file_roots` as Salt's roots backend does: per environment, the first root holding a path
- * wins; directories of every root are listed. Digests are cached by (size, mtime) so an unchanged
+ * wins; directories of every root are listed; symlinks to files are followed (symlinked
+ * directories are not walked). Digests are cached by (size, mtime) so an unchanged
  * tree is not read again.
  */
 import { createHash } from "node:crypto";
@@ -33,9 +34,10 @@ export async function scanEnv(roots: readonly string[]): Promise<ScannedEnv> {
       const rel = full.slice(root.length).split(sep).filter(Boolean).join("/");
       if (rel === "") continue;
       if (e.isDirectory()) dirs.add(rel);
-      else if (e.isFile() && !files.has(rel)) {
+      else if ((e.isFile() || e.isSymbolicLink()) && !files.has(rel)) {
+        // a symlink to a file is served as the file (Salt follows links); one to a directory is not walked
         const st = await stat(full).catch(() => undefined);
-        if (st) files.set(rel, { full, size: st.size, mtimeMs: st.mtimeMs });
+        if (st?.isFile()) files.set(rel, { full, size: st.size, mtimeMs: st.mtimeMs });
       }
     }
   }

@@ -6,7 +6,16 @@
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync, existsSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  unlinkSync,
+  existsSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -98,11 +107,13 @@ void describe("file server (Object Store)", () => {
     write(r2, "web/nginx.conf", "r2 nginx (hidden by r1)");
     write(r2, "web/extra.txt", "extra");
     mkdirSync(join(r2, "empty"));
+    symlinkSync(join(r2, "web/extra.txt"), join(r2, "link.txt")); // served as the file it names
     write(r3, "dev.sls", "dev");
     const s = await setup({ base: [r1, r2], dev: [r3] });
     await flush(conn);
-    assert.equal(s.uploads.n, 4, `4 files uploaded, got ${s.uploads.names.join(", ")}`);
-    assert.deepEqual(await s.client.list("base"), ["top.sls", "web/extra.txt", "web/nginx.conf"]);
+    assert.equal(s.uploads.n, 5, `5 files uploaded, got ${s.uploads.names.join(", ")}`);
+    assert.deepEqual(await s.client.list("base"), ["link.txt", "top.sls", "web/extra.txt", "web/nginx.conf"]);
+    assert.equal(await s.client.read("salt://link.txt", "base"), "extra");
     assert.deepEqual(await s.client.listDirs("base"), ["empty", "web"]);
     assert.deepEqual(await s.client.envs(), ["base", "dev"]);
     assert.equal(await s.client.read("salt://web/nginx.conf", "base"), "r1 nginx");
@@ -112,8 +123,8 @@ void describe("file server (Object Store)", () => {
     // a full pass over an unchanged tree uploads nothing
     const again = await s.sync.syncNow();
     await flush(conn);
-    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 4 });
-    assert.equal(s.uploads.n, 4);
+    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 5 });
+    assert.equal(s.uploads.n, 5);
 
     // a change reaches the store (polled); only the changed file is uploaded
     const t0 = Date.now();
@@ -123,7 +134,7 @@ void describe("file server (Object Store)", () => {
     });
     const changeMs = Date.now() - t0;
     await flush(conn);
-    assert.equal(s.uploads.n, 5);
+    assert.equal(s.uploads.n, 6);
     // removing r1's copy uncovers r2's
     unlinkSync(join(r1, "web/nginx.conf"));
     await waitFor(
