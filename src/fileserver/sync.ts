@@ -69,7 +69,7 @@ export async function syncOnce(
   const gone = Array.isArray(previous?.value)
     ? (previous.value as string[]).filter((e) => !envs.includes(e))
     : [];
-  await o.index.put(ENVS_KEY, envs);
+  if (JSON.stringify(previous?.value) !== JSON.stringify(envs)) await o.index.put(ENVS_KEY, envs);
   for (const env of gone) await syncEnv(env, { roots: [], files: new Map(), dirs: [] }, o, digests, stats);
   for (const env of gone) await o.index.delete(envIndexKey(env));
   return stats;

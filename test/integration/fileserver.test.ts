@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createBuiltinRegistry, createExecutor } from "../../src/agent/index.js";
 import { agentFileClient, startFileServer } from "../../src/apps/fileserver.js";
-import { openConnection, type Connection } from "../../src/bus/index.js";
+import { bindObjectReader, openConnection, type Connection } from "../../src/bus/index.js";
 import { FileServerError, type FileClient } from "../../src/core/index.js";
 import type { FileSync } from "../../src/fileserver/index.js";
 import { localFileClient } from "../../src/state/index.js";
@@ -148,6 +148,31 @@ void describe("file server (Object Store)", () => {
     });
     await assert.rejects(s.client.cache("salt://web/extra.txt", "base"), FileServerError);
     console.log(`# a change reached the store in ${changeMs} ms (poll 50 ms)`);
+
+    // the service restarted (or reloaded) without the dev environment: its files leave the store
+    await s.sync.stop();
+    const next = await startFileServer(conn, {
+      roots: { base: [r1, r2] },
+      replicas: 1,
+      log: silent,
+      pollMs: 50,
+      bucket: s.bucket,
+      indexBucket: s.indexBucket,
+    });
+    syncs.push(next);
+    assert.deepEqual(await s.client.envs(), ["base"]);
+    assert.deepEqual(await s.client.list("dev"), []);
+    assert.equal(
+      await bindObjectReader(conn, s.bucket).get("dev/dev.sls"),
+      undefined,
+      "the object is deleted",
+    );
+    assert.ok(await bindObjectReader(conn, s.bucket).get("base/top.sls"));
+    await assert.rejects(
+      s.client.cache("salt://dev.sls", "dev"),
+      /no such file in saltenv "dev" \(searched no roots: the environment is not in file_roots\)/,
+    );
+    assert.equal(await s.client.read("salt://top.sls", "base"), "two");
   });
 
   void it("the agent's client downloads a file once, again only when it changed; a missing file names the path and the roots searched", async () => {
