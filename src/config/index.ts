@@ -14,3 +14,5 @@ export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from ".
 export { checkSchema, assertSchema, loadSchema, schemasDir, SCHEMA_NAMES, type SchemaName } from "./schema-check.js";
 export { compileApiConfig, API_CONFIG_KEYS, NETAPI_CLIENTS, EAUTH_BACKENDS, EAUTH_FILETYPES } from "./api-config.js";
 export type { ApiConfig, AclEntry, EauthConfig, FileEauthOptions, LdapOptions, FunMatcher, FunRule, FunWithArgs, NetapiClient, EauthBackend } from "./api-config.js";
+export { compileRoots, DEFAULT_FILE_ROOT, DEFAULT_PILLAR_ROOT } from "./file-roots.js";
+export type { Roots } from "./file-roots.js";
