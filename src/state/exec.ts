@@ -10,6 +10,7 @@
 import type { EventSink, Logger, ServiceManager } from "../core/ports.js";
 import { StateArgumentError } from "../core/errors.js";
 import { bool, mergePillar, pick, pillarOverride, requireMods, splitInput, testValue } from "./exec-args.js";
+import { requisiteInErrors } from "./low.js";
 import { builtinStateModules } from "./modules/index.js";
 import { RunLock, type StateExecFunction, type StateJob } from "./queue.js";
 import { runChunks, type StateResult } from "./run.js";
@@ -120,7 +121,8 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
     const exclude = splitInput(kw.exclude);
     if (exclude.length) (high as Record<string, unknown>).__exclude__ = exclude;
     const compiled = ports.compiler.compileHigh(high);
-    if (compiled.errors.length) return { errors: compiled.errors };
+    const errs = compiled.errors.length ? compiled.errors : requisiteInErrors(compiled.chunks);
+    if (errs.length) return { errors: errs };
     return { high, chunks: compiled.chunks, env };
   };
 

@@ -7,7 +7,13 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { builtinStateModules, runChunks, type LowChunk, type StateResult } from "../../src/state/index.js";
+import {
+  builtinStateModules,
+  requisiteInErrors,
+  runChunks,
+  type LowChunk,
+  type StateResult,
+} from "../../src/state/index.js";
 import { makeStateContext } from "../helpers/state-context.js";
 
 const RUN = "succeed_with_changes";
@@ -304,6 +310,101 @@ describe("Salt's listen and use tests", () => {
     assert.deepEqual(
       Object.values(res).map((r) => [r.result, r.comment]),
       [[true, "Success!"]],
+    );
+  });
+});
+
+describe("Salt's require tests", () => {
+  const graph = (ref: (id: string) => unknown) => [
+    low("A", RUN, { require: [ref("C")] }),
+    low("B", RUN, { require_in: [ref("A"), ref("C")] }),
+    low("C", RUN),
+    low("D", RUN, { require_in: [ref("B")] }),
+    low("E", RUN, { require: [ref("B")], require_in: [ref("A")] }),
+  ];
+  const expected = {
+    D: [0, true, true],
+    B: [1, true, true],
+    C: [2, true, true],
+    E: [3, true, true],
+    A: [4, true, true],
+  };
+
+  it("ordering and errors 1: the require/require_in graph runs D, B, C, E, A; unknown references fail", async () => {
+    const res = await run([
+      ...graph((id) => ({ test: id })),
+      low("F", RUN, { require: [{ foobar: "A" }] }),
+      low("G", RUN, { require: [{ test: "Z" }] }),
+      low("H", RUN, { require: [{ test: "Z" }] }),
+    ]);
+    assert.deepEqual(normalize(res), {
+      ...expected,
+      F: [5, false, false],
+      G: [6, false, false],
+      H: [7, false, false],
+    });
+    const comments = Object.fromEntries(Object.values(res).map((r) => [r.__id__, r.comment]));
+    assert.equal(comments.F, notFound("require", "foobar", "A"));
+    assert.equal(comments.G, notFound("require", "test", "Z"));
+  });
+
+  it("the same graph with bare ids (no state module)", async () => {
+    const res = await run([...graph((id) => id), low("G", RUN, { require: ["Z"] })]);
+    assert.deepEqual(normalize(res), { ...expected, G: [5, false, false] });
+    assert.equal(Object.values(res).find((r) => r.__id__ === "G")!.comment, notFound("require", "id", "Z"));
+  });
+
+  it("ordering and errors 2 and 3: a require_in to a missing ID, or to an ID of another state type, cannot extend", () => {
+    const cannot = (id: string) =>
+      `Cannot extend ID '${id}' in 'base:requisite'. It is not part of the high state.\n` +
+      "This is likely due to a missing include statement or an incorrectly typed ID.\n" +
+      `Ensure that a state with an ID of '${id}' is available\nin environment 'base' and to SLS 'requisite'`;
+    assert.deepEqual(requisiteInErrors([low("A", RUN, { require_in: [{ foobar: "W" }] })]), [cannot("W")]);
+    assert.deepEqual(requisiteInErrors([low("B", RUN, { require_in: [{ foobar: "A" }] }), low("A", RUN)]), [
+      cannot("A"),
+    ]);
+    assert.deepEqual(requisiteInErrors([low("B", RUN, { require_in: [{ test: "A" }] }), low("A", RUN)]), []);
+  });
+
+  it("require_any: runs when one required state succeeded; fails when all failed", async () => {
+    const res = await run([
+      low("A", RUN, { require_any: [{ test: "B" }, { test: "C" }, { test: "D" }] }),
+      low("B", RUN),
+      low("C", FAIL),
+      low("D", RUN),
+    ]);
+    assert.deepEqual(normalize(res), {
+      B: [0, true, true],
+      C: [1, false, true],
+      D: [2, true, true],
+      A: [3, true, true],
+    });
+    const fail = await run([
+      low("E", FAIL),
+      low("F", FAIL),
+      low("D", RUN, { require_any: [{ test: "E" }, { test: "F" }] }),
+    ]);
+    assert.match(Object.values(fail).find((r) => r.__id__ === "D")!.comment, /^One or more requisite failed/);
+  });
+
+  it("issue 38683: require, order and failhard together", async () => {
+    const res = await run([
+      low("a", "show_notification", { text: "message", require: [{ test: "b" }], order: 1, failhard: true }),
+      low("b", FAIL, { failhard: true }),
+    ]);
+    const b = res["test_|-b_|-b_|-fail_with_changes"]!;
+    assert.deepEqual([b.result, b.comment], [false, "Failure!"]);
+  });
+
+  it("issue 59922: require_in honours the state type when a name equals another ID", async () => {
+    const res = await run([
+      low("X", WAIT, { name: "A" }),
+      { ...low("A", RUN), state: "cmdlike" },
+      low("B", RUN, { require_in: [{ test: "A" }] }),
+    ]);
+    assert.deepEqual(
+      Object.values(res).map((r) => `${r.__id__}:${r.__run_num__}`),
+      ["B:0", "X:1", "A:2"],
     );
   });
 });
