@@ -408,3 +408,69 @@ describe("Salt's require tests", () => {
     );
   });
 });
+
+describe("Salt's onfail and mixed tests", () => {
+  it("onfail_all: runs only when every named state failed", async () => {
+    const res = await run([
+      low("a", RUN),
+      low("b", RUN),
+      low("c", RUN),
+      low("d", FAIL),
+      low("e", FAIL),
+      low("f", FAIL),
+      low("reqs not met", RUN, { onfail_all: [{ test: "a" }, { test: "e" }] }),
+      low("reqs also not met", RUN, { onfail_all: [{ test: "a" }, { test: "b" }, { test: "c" }] }),
+      low("reqs met", RUN, { onfail_all: [{ test: "d" }, { test: "e" }, { test: "f" }] }),
+      low("reqs also met", RUN, { onfail_all: [{ test: "d" }], require: [{ test: "a" }] }),
+    ]);
+    assert.deepEqual(normalize(res), {
+      a: [0, true, true],
+      b: [1, true, true],
+      c: [2, true, true],
+      d: [3, false, true],
+      e: [4, false, true],
+      f: [5, false, true],
+      "reqs not met": [6, true, false],
+      "reqs also not met": [7, true, false],
+      "reqs met": [8, true, true],
+      "reqs also met": [9, true, true],
+    });
+    const skipped = Object.values(res).find((r) => r.__id__ === "reqs not met")!;
+    assert.equal(skipped.comment, "State was not run because onfail req did not change");
+  });
+
+  it("issue 46762: a prereq on a state whose requisite failed fails with the chain named", async () => {
+    const res = await run([
+      low("a", "fail_without_changes"),
+      low("b", "nop", { prereq: ["c"] }),
+      low("c", "nop", { require: ["a"] }),
+    ]);
+    assert.deepEqual(
+      [
+        res["test_|-a_|-a_|-fail_without_changes"]!.comment,
+        res["test_|-b_|-b_|-nop"]!.comment,
+        res["test_|-c_|-c_|-nop"]!.comment,
+      ],
+      ["Failure!", "One or more requisite failed: requisite.c", "One or more requisite failed: requisite.a"],
+    );
+    assert.ok(Object.values(res).every((r) => r.result === false));
+  });
+
+  it("issue 30161: unless and onlyif together, every command looked at", async () => {
+    const res = await run([
+      low("unless_false_onlyif_true", RUN, { unless: "false", onlyif: "true" }),
+      low("unless_true_onlyif_false", RUN, { unless: "true", onlyif: "false" }),
+      low("unless_true_onlyif_true", RUN, { unless: "true", onlyif: "true" }),
+      low("unless_false_onlyif_false", RUN, { unless: "false", onlyif: "false" }),
+    ]);
+    const by = Object.fromEntries(
+      Object.values(res).map((r) => [r.__id__, [r.result, r.comment, r.skip_watch ?? false]]),
+    );
+    assert.deepEqual(by, {
+      unless_false_onlyif_true: [true, "Success!", false],
+      unless_true_onlyif_false: [true, "onlyif condition is false\nunless condition is true", true],
+      unless_true_onlyif_true: [true, "onlyif condition is true\nunless condition is true", true],
+      unless_false_onlyif_false: [true, "onlyif condition is false\nunless condition is false", true],
+    });
+  });
+});
