@@ -117,6 +117,8 @@ function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => 
         { state: chunkTag(chunk) },
         "reload_modules: the agent's modules are loaded per call, nothing to reload",
       );
+    // Salt marks the results of parallel states (its outputter counts their longest duration).
+    if (low.parallel === true) out = { ...out, extra: { ...out.extra, __parallel__: true } };
     if (!sctx.modWatch) first.set(chunk, out);
     return out;
   };
