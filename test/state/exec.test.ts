@@ -195,6 +195,30 @@ describe("state.* execution functions", () => {
   it("exclude drops states by id", async () => {
     const { call } = setup();
     assert.deepEqual(ids((await call("state.sls", ["web"], { exclude: "nope" })).value), ["ok=true"]);
+    let seen: unknown;
+    const { ctx } = makeStateContext();
+    const compiler = fixedCompiler({ web: { ok: state("web", "nop") } }, {});
+    const fns = stateExecModule({
+      ...ctx,
+      id: "web1",
+      grains: () => Promise.resolve({}),
+      pillar: () => Promise.resolve({}),
+      compiler: {
+        ...compiler,
+        compileHigh: (high) => (
+          (seen = (high as Record<string, unknown>).__exclude__),
+          compiler.compileHigh(high)
+        ),
+      },
+    });
+    const job: StateJob = {
+      jid: "20261205053600000000",
+      fun: "state.sls",
+      signal: new AbortController().signal,
+      setRetcode: () => undefined,
+    };
+    await fns["state.sls"]!(["web"], { exclude: [{ sls: "db" }, "a, b"] }, job);
+    assert.deepEqual(seen, [{ sls: "db" }, "a", "b"]);
   });
 
   it("state.single calls one state function; unknown or malformed functions answer as Salt with retcode 1", async () => {
