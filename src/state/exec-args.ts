@@ -60,3 +60,11 @@ function isMap(v: unknown): v is Record<string, unknown> {
 export function pick(m: Record<string, string[]>, env: string): Record<string, string[]> {
   return m[env] ? { [env]: m[env] } : {};
 }
+
+/** `exclude` as Salt takes it: `a,b` (IDs), or a list of IDs and `{sls: name}` / `{id: name}` maps. */
+export function excludeList(v: unknown): unknown[] {
+  if (!Array.isArray(v)) return splitInput(v);
+  return v.flatMap((x) =>
+    typeof x === "string" ? splitInput(x) : x !== null && typeof x === "object" ? [x] : [],
+  );
+}

@@ -9,7 +9,17 @@
  */
 import type { EventSink, Logger, ServiceManager } from "../core/ports.js";
 import { StateArgumentError } from "../core/errors.js";
-import { bool, mergePillar, pick, pillarOverride, requireMods, splitInput, testValue } from "./exec-args.js";
+import {
+  bool,
+  excludeList,
+  mergePillar,
+  pick,
+  pillarOverride,
+  requireMods,
+  splitInput,
+  testValue,
+} from "./exec-args.js";
+import { requisiteInErrors } from "./low.js";
 import { builtinStateModules } from "./modules/index.js";
 import { RunLock, type StateExecFunction, type StateJob } from "./queue.js";
 import { runChunks, type StateResult } from "./run.js";
@@ -117,10 +127,11 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
       for (const [id, body] of Object.entries(r.high)) if (!(id in high)) high[id] = body;
     }
     if (errors.length) return { errors };
-    const exclude = splitInput(kw.exclude);
+    const exclude = excludeList(kw.exclude);
     if (exclude.length) (high as Record<string, unknown>).__exclude__ = exclude;
     const compiled = ports.compiler.compileHigh(high);
-    if (compiled.errors.length) return { errors: compiled.errors };
+    const errs = compiled.errors.length ? compiled.errors : requisiteInErrors(compiled.chunks);
+    if (errs.length) return { errors: errs };
     return { high, chunks: compiled.chunks, env };
   };
 

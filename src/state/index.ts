@@ -3,6 +3,7 @@ export { localFileClient, saltPath, saltUrlEnv } from "./files.js";
 export type { FileRoots } from "./files.js";
 export { builtinStateModules, checkApply } from "./modules/index.js";
 export { runChunks } from "./run.js";
+export { requisiteInErrors } from "./low.js";
 export type { RunEnv, StateResult } from "./run.js";
 export { formatHighstate } from "./outputter.js";
 export { stateExecModule } from "./exec.js";

@@ -166,3 +166,33 @@ export function engineChunk(low: LowChunk, modules: ReadonlyMap<string, StateMod
     payload: step,
   };
 }
+
+/** The `_in` requisites Salt turns into an extend of the named state (salt/state.py requisite_in). */
+const EXTENDING_IN = ["require_in", "watch_in", "onfail_in", "onchanges_in", "prereq_in"] as const;
+
+/**
+ * Salt's "Cannot extend ID" errors of requisite_in (reconcile_extend, strict): an `_in` reference
+ * `- state: name` must name the ID of a state of that type, or the `name` of exactly one such ID.
+ * Bare references that name nothing and `sls:` references are skipped, as Salt does.
+ */
+export function requisiteInErrors(chunks: readonly LowChunk[]): string[] {
+  const errors: string[] = [];
+  for (const c of chunks) {
+    for (const key of EXTENDING_IN) {
+      for (const ref of refsOf(c[key])) {
+        if (ref.key === "id" || ref.key === "sls") continue;
+        if (chunks.some((d) => d.__id__ === ref.value && d.state === ref.key)) continue;
+        const ids = new Set(
+          chunks.filter((d) => d.state === ref.key && d.name === ref.value).map((d) => d.__id__),
+        );
+        if (ids.size === 1) continue;
+        const msg =
+          `Cannot extend ID '${ref.value}' in '${c.__env__}:${c.__sls__}'. It is not part of the high state.\n` +
+          "This is likely due to a missing include statement or an incorrectly typed ID.\n" +
+          `Ensure that a state with an ID of '${ref.value}' is available\nin environment '${c.__env__}' and to SLS '${c.__sls__}'`;
+        if (!errors.includes(msg)) errors.push(msg);
+      }
+    }
+  }
+  return errors;
+}

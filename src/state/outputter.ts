@@ -75,12 +75,15 @@ function states(
   let hcolor: Color = "GREEN";
   let nchanges = 0;
   let total = 0;
+  let longestParallel = 0;
   const entries = Object.entries(data).filter((e): e is [string, Ret] => isRecord(e[1]) && "result" in e[1]);
   entries.sort((a, b) => (a[1].__run_num__ ?? 0) - (b[1].__run_num__ ?? 0));
   for (const [tag, ret] of entries) {
     const result = ret.result ?? null;
     bump(result);
-    total += Number(ret.duration) || 0;
+    if ((ret as Record<string, unknown>).__parallel__ === true)
+      longestParallel = Math.max(longestParallel, Number(ret.duration) || 0);
+    else total += Number(ret.duration) || 0;
     const changed = isRecord(ret.changes) ? Object.keys(ret.changes).length > 0 : Boolean(ret.changes);
     if (changed) nchanges++;
     if (opts.verbose === false && result && !changed) continue;
@@ -105,7 +108,7 @@ function states(
       );
     }
   }
-  out.push(...summary(host, counts, nchanges, total, profile, paint));
+  out.push(...summary(host, counts, nchanges, total + longestParallel, profile, paint));
   return hcolor;
 }
 

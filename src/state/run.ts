@@ -16,7 +16,8 @@ import {
   type StepResult,
 } from "../core/requisites/index.js";
 import { pyResult, retrySettings, runCheck, runCheckCmd } from "./checks.js";
-import { applyUse, engineChunk, refsOf, stateArgs, type LowStep } from "./low.js";
+import { listeners } from "./listen.js";
+import { applyUse, engineChunk, type LowStep } from "./low.js";
 import type { LowChunk, StateContext, StateModule } from "./types.js";
 
 /** What a run is given. */
@@ -117,6 +118,8 @@ function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => 
         { state: chunkTag(chunk) },
         "reload_modules: the agent's modules are loaded per call, nothing to reload",
       );
+    // Salt marks the results of parallel states (its outputter counts their longest duration).
+    if (low.parallel === true) out = { ...out, extra: { ...out.extra, __parallel__: true } };
     if (!sctx.modWatch) first.set(chunk, out);
     return out;
   };
@@ -161,89 +164,4 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-type ListenError = {
-  readonly name: string;
-  readonly result: false;
-  readonly changes: Record<string, never>;
-  readonly comment: string;
-  readonly duration: number;
-  readonly start_time: string;
-  readonly __id__: string;
-  readonly __sls__: string;
-};
-
-/**
- * Salt's call_listen: every state that `listen`s to (or is named by a `listen_in` of) a state that
- * changed gets one mod_watch at the end, as `<state>_|-listener_<id>_|-<name>_|-mod_watch`.
- */
-function listeners(
-  lows: readonly LowChunk[],
-  results: Readonly<Record<string, StateResult>>,
-  modules: ReadonlyMap<string, StateModule>,
-): { watchers: Chunk<LowStep>[]; errors: Record<string, ListenError> } {
-  const pairs: { listener: { key: string; value: string }; to: { key: string; value: string } }[] = [];
-  for (const c of lows) {
-    for (const ref of refsOf(c.listen)) pairs.push({ listener: { key: c.state, value: c.__id__ }, to: ref });
-    for (const ref of refsOf(c.listen_in))
-      pairs.push({ listener: ref, to: { key: c.state, value: c.__id__ } });
-  }
-  const matches = (ref: { key: string; value: string }) =>
-    lows.filter(
-      (c) =>
-        (ref.key === "id" || ref.key === c.state) &&
-        (c.__id__ === ref.value || c.name === ref.value || c.state === ref.value),
-    );
-  const errors: Record<string, ListenError> = {};
-  const error = (ref: { key: string; value: string }): void => {
-    const low = {
-      state: "Listen_Error",
-      __id__: `listen_${ref.value}`,
-      name: `listen_${ref.key}`,
-      fun: "Listen_Error",
-    };
-    errors[`${low.state}_|-${low.__id__}_|-${low.name}_|-${low.fun}`] = {
-      name: `listen_${ref.key}:${ref.value}`,
-      result: false,
-      changes: {},
-      comment: `Referenced state ${ref.key}: ${ref.value} does not exist`,
-      duration: 0,
-      start_time: "",
-      __id__: low.__id__,
-      __sls__: "",
-    };
-  };
-  const watchers = new Map<string, Chunk<LowStep>>();
-  for (const { listener, to } of pairs) {
-    const targets = matches(to);
-    if (targets.length === 0) {
-      error(to);
-      continue;
-    }
-    const changed = targets.some((t) => {
-      const r = results[`${t.state}_|-${t.__id__}_|-${t.name}_|-${t.fun}`];
-      return r !== undefined && hasChanges(r);
-    });
-    if (!changed) continue;
-    const found = matches(listener);
-    if (found.length === 0) {
-      error(listener);
-      continue;
-    }
-    for (const l of found) {
-      const low: LowChunk = { ...l, sfun: l.fun, fun: "mod_watch", __id__: `listener_${l.__id__}` };
-      const tag = `${low.state}_|-${low.__id__}_|-${low.name}_|-mod_watch`;
-      if (watchers.has(tag)) continue;
-      watchers.set(tag, {
-        id: low.__id__,
-        state: low.state,
-        fun: "mod_watch",
-        name: low.name,
-        sls: low.__sls__,
-        payload: { low, args: stateArgs(l), module: modules.get(l.state), listener: true },
-      });
-    }
-  }
-  return { watchers: [...watchers.values()], errors };
 }

@@ -99,6 +99,7 @@ function setup(opts: { top?: Record<string, string[]>; pillar?: Record<string, u
     bad: { broken: state("bad", "fail_without_changes") },
     pil: { show: { __sls__: "pil", __env__: "base", probe: ["pillar"] } },
     slow: { hold: { __sls__: "slow", __env__: "base", probe: ["wait"] } },
+    ext: { a: state("ext", "nop", { require_in: [{ test: "W" }] }) },
   };
   const fns = stateExecModule({
     id: "web1",
@@ -151,6 +152,12 @@ describe("state.* execution functions", () => {
     assert.deepEqual(r.value, ["No matching sls found for 'nosuch' in env 'base'"]);
     assert.equal(r.retcode, 1);
     await assert.rejects(call("state.sls", []), StateArgumentError);
+    const ext = await call("state.sls", ["ext"]);
+    assert.equal(ext.retcode, 1);
+    assert.match(
+      (ext.value as string[])[0]!,
+      /^Cannot extend ID 'W' in 'base:ext'\. It is not part of the high state\./,
+    );
   });
 
   it("state.apply without mods and state.highstate run the top file's states; no match is Salt's 'No Top file' result", async () => {
@@ -188,6 +195,30 @@ describe("state.* execution functions", () => {
   it("exclude drops states by id", async () => {
     const { call } = setup();
     assert.deepEqual(ids((await call("state.sls", ["web"], { exclude: "nope" })).value), ["ok=true"]);
+    let seen: unknown;
+    const { ctx } = makeStateContext();
+    const compiler = fixedCompiler({ web: { ok: state("web", "nop") } }, {});
+    const fns = stateExecModule({
+      ...ctx,
+      id: "web1",
+      grains: () => Promise.resolve({}),
+      pillar: () => Promise.resolve({}),
+      compiler: {
+        ...compiler,
+        compileHigh: (high) => (
+          (seen = (high as Record<string, unknown>).__exclude__),
+          compiler.compileHigh(high)
+        ),
+      },
+    });
+    const job: StateJob = {
+      jid: "20261205053600000000",
+      fun: "state.sls",
+      signal: new AbortController().signal,
+      setRetcode: () => undefined,
+    };
+    await fns["state.sls"]!(["web"], { exclude: [{ sls: "db" }, "a, b"] }, job);
+    assert.deepEqual(seen, [{ sls: "db" }, "a", "b"]);
   });
 
   it("state.single calls one state function; unknown or malformed functions answer as Salt with retcode 1", async () => {

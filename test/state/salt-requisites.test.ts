@@ -7,7 +7,13 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { builtinStateModules, runChunks, type LowChunk, type StateResult } from "../../src/state/index.js";
+import {
+  builtinStateModules,
+  requisiteInErrors,
+  runChunks,
+  type LowChunk,
+  type StateResult,
+} from "../../src/state/index.js";
 import { makeStateContext } from "../helpers/state-context.js";
 
 const RUN = "succeed_with_changes";
@@ -305,5 +311,166 @@ describe("Salt's listen and use tests", () => {
       Object.values(res).map((r) => [r.result, r.comment]),
       [[true, "Success!"]],
     );
+  });
+});
+
+describe("Salt's require tests", () => {
+  const graph = (ref: (id: string) => unknown) => [
+    low("A", RUN, { require: [ref("C")] }),
+    low("B", RUN, { require_in: [ref("A"), ref("C")] }),
+    low("C", RUN),
+    low("D", RUN, { require_in: [ref("B")] }),
+    low("E", RUN, { require: [ref("B")], require_in: [ref("A")] }),
+  ];
+  const expected = {
+    D: [0, true, true],
+    B: [1, true, true],
+    C: [2, true, true],
+    E: [3, true, true],
+    A: [4, true, true],
+  };
+
+  it("ordering and errors 1: the require/require_in graph runs D, B, C, E, A; unknown references fail", async () => {
+    const res = await run([
+      ...graph((id) => ({ test: id })),
+      low("F", RUN, { require: [{ foobar: "A" }] }),
+      low("G", RUN, { require: [{ test: "Z" }] }),
+      low("H", RUN, { require: [{ test: "Z" }] }),
+    ]);
+    assert.deepEqual(normalize(res), {
+      ...expected,
+      F: [5, false, false],
+      G: [6, false, false],
+      H: [7, false, false],
+    });
+    const comments = Object.fromEntries(Object.values(res).map((r) => [r.__id__, r.comment]));
+    assert.equal(comments.F, notFound("require", "foobar", "A"));
+    assert.equal(comments.G, notFound("require", "test", "Z"));
+  });
+
+  it("the same graph with bare ids (no state module)", async () => {
+    const res = await run([...graph((id) => id), low("G", RUN, { require: ["Z"] })]);
+    assert.deepEqual(normalize(res), { ...expected, G: [5, false, false] });
+    assert.equal(Object.values(res).find((r) => r.__id__ === "G")!.comment, notFound("require", "id", "Z"));
+  });
+
+  it("ordering and errors 2 and 3: a require_in to a missing ID, or to an ID of another state type, cannot extend", () => {
+    const cannot = (id: string) =>
+      `Cannot extend ID '${id}' in 'base:requisite'. It is not part of the high state.\n` +
+      "This is likely due to a missing include statement or an incorrectly typed ID.\n" +
+      `Ensure that a state with an ID of '${id}' is available\nin environment 'base' and to SLS 'requisite'`;
+    assert.deepEqual(requisiteInErrors([low("A", RUN, { require_in: [{ foobar: "W" }] })]), [cannot("W")]);
+    assert.deepEqual(requisiteInErrors([low("B", RUN, { require_in: [{ foobar: "A" }] }), low("A", RUN)]), [
+      cannot("A"),
+    ]);
+    assert.deepEqual(requisiteInErrors([low("B", RUN, { require_in: [{ test: "A" }] }), low("A", RUN)]), []);
+  });
+
+  it("require_any: runs when one required state succeeded; fails when all failed", async () => {
+    const res = await run([
+      low("A", RUN, { require_any: [{ test: "B" }, { test: "C" }, { test: "D" }] }),
+      low("B", RUN),
+      low("C", FAIL),
+      low("D", RUN),
+    ]);
+    assert.deepEqual(normalize(res), {
+      B: [0, true, true],
+      C: [1, false, true],
+      D: [2, true, true],
+      A: [3, true, true],
+    });
+    const fail = await run([
+      low("E", FAIL),
+      low("F", FAIL),
+      low("D", RUN, { require_any: [{ test: "E" }, { test: "F" }] }),
+    ]);
+    assert.match(Object.values(fail).find((r) => r.__id__ === "D")!.comment, /^One or more requisite failed/);
+  });
+
+  it("issue 38683: require, order and failhard together", async () => {
+    const res = await run([
+      low("a", "show_notification", { text: "message", require: [{ test: "b" }], order: 1, failhard: true }),
+      low("b", FAIL, { failhard: true }),
+    ]);
+    const b = res["test_|-b_|-b_|-fail_with_changes"]!;
+    assert.deepEqual([b.result, b.comment], [false, "Failure!"]);
+  });
+
+  it("issue 59922: require_in honours the state type when a name equals another ID", async () => {
+    const res = await run([
+      low("X", WAIT, { name: "A" }),
+      { ...low("A", RUN), state: "cmdlike" },
+      low("B", RUN, { require_in: [{ test: "A" }] }),
+    ]);
+    assert.deepEqual(
+      Object.values(res).map((r) => `${r.__id__}:${r.__run_num__}`),
+      ["B:0", "X:1", "A:2"],
+    );
+  });
+});
+
+describe("Salt's onfail and mixed tests", () => {
+  it("onfail_all: runs only when every named state failed", async () => {
+    const res = await run([
+      low("a", RUN),
+      low("b", RUN),
+      low("c", RUN),
+      low("d", FAIL),
+      low("e", FAIL),
+      low("f", FAIL),
+      low("reqs not met", RUN, { onfail_all: [{ test: "a" }, { test: "e" }] }),
+      low("reqs also not met", RUN, { onfail_all: [{ test: "a" }, { test: "b" }, { test: "c" }] }),
+      low("reqs met", RUN, { onfail_all: [{ test: "d" }, { test: "e" }, { test: "f" }] }),
+      low("reqs also met", RUN, { onfail_all: [{ test: "d" }], require: [{ test: "a" }] }),
+    ]);
+    assert.deepEqual(normalize(res), {
+      a: [0, true, true],
+      b: [1, true, true],
+      c: [2, true, true],
+      d: [3, false, true],
+      e: [4, false, true],
+      f: [5, false, true],
+      "reqs not met": [6, true, false],
+      "reqs also not met": [7, true, false],
+      "reqs met": [8, true, true],
+      "reqs also met": [9, true, true],
+    });
+    const skipped = Object.values(res).find((r) => r.__id__ === "reqs not met")!;
+    assert.equal(skipped.comment, "State was not run because onfail req did not change");
+  });
+
+  it("issue 46762: a prereq on a state whose requisite failed fails with the chain named", async () => {
+    const res = await run([
+      low("a", "fail_without_changes"),
+      low("b", "nop", { prereq: ["c"] }),
+      low("c", "nop", { require: ["a"] }),
+    ]);
+    assert.deepEqual(
+      [
+        res["test_|-a_|-a_|-fail_without_changes"]!.comment,
+        res["test_|-b_|-b_|-nop"]!.comment,
+        res["test_|-c_|-c_|-nop"]!.comment,
+      ],
+      ["Failure!", "One or more requisite failed: requisite.c", "One or more requisite failed: requisite.a"],
+    );
+    assert.ok(Object.values(res).every((r) => r.result === false));
+  });
+
+  it("issue 30161: unless and onlyif together, every command looked at", async () => {
+    const res = await run([
+      low("unless_false_onlyif_true", RUN, { unless: "false", onlyif: "true" }),
+      low("unless_true_onlyif_false", RUN, { unless: "true", onlyif: "false" }),
+      low("unless_true_onlyif_true", RUN, { unless: "true", onlyif: "true" }),
+      low("unless_false_onlyif_false", RUN, { unless: "false", onlyif: "false" }),
+    ]);
+    const by = Object.fromEntries(
+      Object.values(res).map((r) => [r.__id__, [r.result, r.comment, r.skip_watch ?? false]]),
+    );
+    assert.deepEqual(by, {
+      unless_false_onlyif_true: [true, "Success!", false],
+      unless_true_onlyif_false: [true, "onlyif condition is false\nunless condition is true", true],
+      unless_true_onlyif_true: [true, "onlyif condition is true\nunless condition is true", true],
+      unless_false_onlyif_false: [true, "onlyif condition is false\nunless condition is false", true],
+    });
   });
 });

@@ -168,7 +168,6 @@ class Run<P> {
       }
       case "pre":
         return { result: true, changes: {}, comment: "No changes detected" };
-        return { result: false, changes: {}, comment: `One or more requisite failed: ${this.failedRequisites(i).join(", ")}` };
       case "onfail":
         return { result: true, changes: {}, comment: NOT_RUN_ONFAIL };
       case "onchanges":
