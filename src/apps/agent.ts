@@ -28,6 +28,7 @@ import { startAgentMetricsServer } from "./http.js";
 import { createAgentMetrics } from "./metrics.js";
 import type { MinionValue } from "./minion-directory.js";
 import { agentFileClient } from "./fileserver.js";
+import { addStateFunctions } from "./states.js";
 
 /** Options of the agent process. */
 export interface AgentOptions {
@@ -104,6 +105,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
   const mineClient = createMineClient({ conn, agentId: config.id, signer: identity });
   const mine = createMinePublisher({ agentId: config.id, functions: config.mine_functions, intervalMs: config.mine_interval * 1000, run: runFn, store: mineStore, storedNames: () => mineClient.names(), log: log.child({ component: "mine" }), ...(config.mine_change_events ? { emitChange: (tag: string, data: Record<string, unknown>) => sink.emit(tag, data) } : {}) });
   registry.add("mine", createMineModule(mine, mineClient));
+  addStateFunctions(registry, { config, files, emit: sink, serviceManager, logger: log, grains: async () => (staticGrains ??= await detectedGrains(config, log)) });
 
   const minions = await bindKv<MinionValue>(conn, "minions");
   const grains = staticGrains;

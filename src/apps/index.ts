@@ -30,3 +30,8 @@ export { causeText, explainEvent, formatExplanation } from "./explain.js";
 export type { Explanation } from "./explain.js";
 export { replayHistory, formatReplayLine, formatReplaySummary } from "./replay.js";
 export type { ReplayEventLine, ReplayGroup, ReplayOptions, ReplayReaction, ReplaySummary } from "./replay.js";
+export { callLocal, defaultOutput as callDefaultOutput, formatCallOutput, CALL_OUTPUTS } from "./call.js";
+export type { CallOutput } from "./call.js";
+export { addStateFunctions } from "./states.js";
+export type { StateWiring } from "./states.js";
+export { formatNested } from "./output-nested.js";

@@ -25,7 +25,7 @@ export type {
   TemplateRenderer,
 } from "./types.js";
 export { stateCompiler } from "./compiler.js";
-export { renderSls, renderStateFile } from "./render.js";
+export { renderSls, renderStateFile, renderTextTemplate } from "./render.js";
 export { compileHigh } from "./compile.js";
 export { mergedTop, topMatches } from "./top.js";
 export type { TopData } from "./top.js";

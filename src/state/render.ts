@@ -326,3 +326,22 @@ export async function renderSls(
   }
   return { high: high as HighData, errors };
 }
+
+/**
+ * Renders a text template (file.managed `template: jinja`, cp.get_template) as Salt does: Jinja
+ * with the state context (grains, pillar, opts, salt, saltenv) plus `context`; output as Python
+ * prints it; `salt[...]` calls replayed.
+ */
+export async function renderTextTemplate(env: CompilerEnv, source: string, file: string, context: Readonly<Record<string, unknown>>): Promise<string> {
+  const cache = new CallCache();
+  const template = compileTemplate(source, file);
+  const full = {
+    saltenv: env.saltenv,
+    grains: env.grains,
+    pillar: env.pillar,
+    opts: env.opts,
+    salt: saltDict({ grains: env.grains, pillar: env.pillar, opts: env.opts, exec: env.exec, cache }),
+    ...context,
+  };
+  return renderReplaying(() => template.render(full, textOutput), file);
+}
