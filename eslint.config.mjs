@@ -41,6 +41,7 @@ const wrapped = [
   ["apache-md5", "api"],
   ["apache-crypt", "api"],
   ["ldapts", "api"],
+  ["diff", "state/modules"],
 ];
 for (const [pkg, home] of wrapped) {
   const [top, sub] = home.split("/");

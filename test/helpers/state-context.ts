@@ -10,9 +10,9 @@ import { createBuiltinRegistry, createServiceManager } from "../../src/agent/ind
 import type { ModuleContext } from "../../src/agent/index.js";
 import { compileAgentConfig } from "../../src/config/index.js";
 import { silentLogger, type EventSink, type ReactorEvent } from "../../src/core/index.js";
-import { compileTemplate } from "../../src/core/template/index.js";
 import {
   localFileClient,
+  renderTextTemplate,
   type ExecCaller,
   type FileRoots,
   type StateContext,
@@ -86,7 +86,8 @@ export function makeStateContext(opts: StateContextOptions = {}): TestStateConte
     signal: ac.signal,
     files,
     exec,
-    render: (source, file, context) => Promise.resolve(compileTemplate(source, file).render(context)),
+    render: (source, file, context, o) =>
+      renderTextTemplate({ files, saltenv: o?.saltenv ?? "base", id, grains: opts.grains ?? { id }, pillar: opts.pillar ?? {}, opts: {}, exec }, source, file, context),
     serviceManager,
     emit,
   };

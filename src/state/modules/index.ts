@@ -1,5 +1,6 @@
 /** The built-in state modules, by name (`file`, `pkg`, ...). Each lives in its own folder. */
 import type { StateModule } from "../types.js";
+import { fileStates } from "./file/index.js";
 import { testStates } from "./test/index.js";
 
 /** Every built-in state module. */
@@ -7,6 +8,7 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
   const modules: StateModule[] = [
     // one line per module folder, e.g. fileStates,
     testStates,
+    fileStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
 }
