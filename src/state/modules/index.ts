@@ -1,6 +1,8 @@
 /** The built-in state modules, by name (`file`, `pkg`, ...). Each lives in its own folder. */
 import type { StateModule } from "../types.js";
+import { cmdStates } from "./cmd/index.js";
 import { fileStates } from "./file/index.js";
+import { serviceStates } from "./service/index.js";
 import { testStates } from "./test/index.js";
 
 /** Every built-in state module. */
@@ -9,6 +11,8 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     // one line per module folder, e.g. fileStates,
     testStates,
     fileStates,
+    serviceStates,
+    cmdStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
 }
