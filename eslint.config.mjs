@@ -27,6 +27,7 @@ const wrapped = [
   ["@nats-io/transport-node", "bus"],
   ["@nats-io/jetstream", "bus"],
   ["@nats-io/kv", "bus"],
+  ["@nats-io/obj", "bus"],
   ["@nats-io/nats-core", "bus"],
   ["yaml", "config"],
   ["pino", "apps"],

@@ -6,7 +6,7 @@
 import type { AgentConfig } from "../config/index.js";
 import { ModuleArgumentError, TimeoutError, errorMessage } from "../core/errors.js";
 import type { JobRequest, JobReturn } from "../core/job.js";
-import { silentLogger, type EventSink, type Logger, type ServiceManager } from "../core/ports.js";
+import { silentLogger, type EventSink, type FileClient, type Logger, type ServiceManager } from "../core/ports.js";
 import type { ModuleRegistry } from "./modules/registry.js";
 import type { ModuleContext } from "./modules/types.js";
 
@@ -19,6 +19,8 @@ export interface ExecutorOptions {
   readonly registry: ModuleRegistry;
   readonly emit: EventSink;
   readonly serviceManager: ServiceManager;
+  /** `salt://` files for cp.* and states. Default: none (cp.* fails). */
+  readonly files?: FileClient;
   readonly logger?: Logger;
   /** Jobs at once. Default: `config.max_concurrent_jobs`. */
   readonly maxConcurrent?: number;
@@ -77,6 +79,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       logger: logger.child({ jid: job.jid, fun: job.fun }),
       emit: opts.emit,
       serviceManager: opts.serviceManager,
+      ...(opts.files ? { files: opts.files } : {}),
       signal: ac.signal,
       job,
       listFunctions: () => opts.registry.list(),

@@ -27,6 +27,7 @@ import { createLogger } from "./logger.js";
 import { startAgentMetricsServer } from "./http.js";
 import { createAgentMetrics } from "./metrics.js";
 import type { MinionValue } from "./minion-directory.js";
+import { agentFileClient } from "./fileserver.js";
 
 /** Options of the agent process. */
 export interface AgentOptions {
@@ -83,7 +84,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentHandle> {
     const res = await loadUserModules(registry, config.modules_dir, log);
     for (const e of res.errors) log.error({ err: e }, "user module not loaded");
   }
-  const executor = createExecutor({ config, registry, emit: sink, serviceManager, logger: log.child({ component: "executor" }) });
+  const files = await agentFileClient(conn, config);
+  const executor = createExecutor({ config, registry, emit: sink, serviceManager, files, logger: log.child({ component: "executor" }) });
   const ledger = await JobLedger.open({ stateDir: config.state_dir, agentId: config.id });
 
   const metrics = createAgentMetrics();

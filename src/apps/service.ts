@@ -33,6 +33,8 @@ import { createOrchestratePorts } from "./orchestrate-ports.js";
 import { orchestrateRunner } from "./orchestrate-runner.js";
 import type { OrchestratePorts } from "../orchestrate/index.js";
 import { startServiceApi } from "./api.js";
+import { startFileServer } from "./fileserver.js";
+import type { FileSync } from "../fileserver/index.js";
 
 /** Options of the service process. */
 export interface ServiceOptions {
@@ -121,6 +123,9 @@ async function startOnConnection(
   const ledger = new ReactionLedger(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const throttler = new Throttler(await openKv(conn, { bucket: "reactions", history: 1, replicas, maxAgeMs: config.stream.max_age * 1000 }));
   const minions = await openMinionDirectory(conn, { replicas, log });
+  // salt:// files for the agents (DESIGN.md 11.4); the buckets exist even with no file_roots.
+  const startFiles = (roots: ServiceConfig["file_roots"]) => startFileServer(conn, { roots, replicas, log });
+  let files: { roots: string; sync: FileSync } = { roots: JSON.stringify(config.file_roots), sync: await startFiles(config.file_roots) };
   // The publisher signs with the service key, which the security parts load: a holder breaks the cycle.
   const signer: { sign?: (e: ReactorEvent) => ReactorEvent } = {};
   const publisher = createEventPublisher(conn, { maxEventBytes: settings.maxEventBytes, sign: (e) => (signer.sign ? signer.sign(e) : e) });
@@ -273,6 +278,10 @@ async function startOnConnection(
     async reload() {
       const next = await loadServiceConfig(opts.configPath);
       engine.reload(engineConfig(next));
+      if (JSON.stringify(next.file_roots) !== files.roots) {
+        await files.sync.stop();
+        files = { roots: JSON.stringify(next.file_roots), sync: await startFiles(next.file_roots) };
+      }
       log.info({ entries: next.reactor.length }, "reactor map reloaded");
     },
     stop() {
@@ -298,6 +307,7 @@ async function startOnConnection(
             },
           ],
           ["minions watch", async () => minions.stop()],
+          ["file server sync", () => files.sync.stop()],
           ["key service", () => security.stop()],
           ["mine cache", async () => mineCache.stop()],
           ["connection", () => conn.close()],

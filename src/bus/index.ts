@@ -24,6 +24,8 @@ export type {
 } from "./events.js";
 export { openKv, bindKv } from "./kv.js";
 export type { JsonKv, KvSettings, KvValue, KvChange } from "./kv.js";
+export { openObjectBucket, bindObjectReader, objectStream, FILESERVER_BUCKET, FILESERVER_INDEX_BUCKET } from "./objects.js";
+export type { ObjectBucket, ObjectBucketSettings, ObjectReader } from "./objects.js";
 export { kvKey, kvKeyParts, encodeKeyPart, decodeKeyPart } from "./kvkey.js";
 export { JOBS_STREAM, JOB_SIGNATURE_HEADER, jobSubject, jobDurable, ensureJobStream, publishJob, consumeJobs, removeAgentJobs, ensureAgentConsumer, AGENT_JOB_ACK_WAIT_MS } from "./jobs.js";
 export type { JobStreamSettings, JobDelivery, JobSigner } from "./jobs.js";

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigErrors, errorMessage } from "../core/errors.js";
 import { parseYaml, type FieldPath, type YamlSource } from "./yaml.js";
 import { AGENT_ID_RULE, agentIdViolation, isAgentId, isMap } from "../core/index.js";
+import { compileRoots, DEFAULT_FILE_ROOT, DEFAULT_PILLAR_ROOT, type Roots } from "./file-roots.js";
 
 /** Default state directory of an agent. */
 export const DEFAULT_AGENT_STATE_DIR = "/var/lib/nats-reactor/agent";
@@ -65,6 +66,15 @@ export interface AgentConfig {
   readonly services: Readonly<Record<string, ServiceCommands>>;
   /** Directory of user execution modules (`.js`/`.mjs`), absolute. Default: none. */
   readonly modules_dir?: string;
+  /**
+   * Salt's `file_client`: where `salt://` files come from. `remote` (default): the service's file
+   * server over NATS (DESIGN.md 11.4); `local`: this host's `file_roots` (masterless).
+   */
+  readonly file_client: "local" | "remote";
+  /** Salt's `file_roots` for `file_client: local` (absolute). Default `{base: [/srv/salt]}` when it exists, else {}. */
+  readonly file_roots: Roots;
+  /** Salt's `pillar_roots` (absolute; parsed and kept, pillar is not built yet). Default `{base: [/srv/pillar]}` when it exists, else {}. */
+  readonly pillar_roots: Roots;
   /** Static grains, merged over the detected ones. Default {}. */
   readonly grains: Readonly<Record<string, unknown>>;
   /** Salt's `mine_functions`, kept as written (the mine interprets the three forms). Default {}. */
@@ -114,6 +124,9 @@ const KNOWN = [
   "haproxy",
   "service_pub",
   "service_finger",
+  "file_client",
+  "file_roots",
+  "pillar_roots",
 ] as const;
 const SERVICE_KEYS = ["check", "start", "stop", "restart", "reload"] as const;
 
@@ -181,6 +194,9 @@ export function compileAgentConfig(
     ),
     services: c.services(raw["services"]),
     ...(modulesDir !== undefined ? { modules_dir: rel(modulesDir) } : {}),
+    file_client: c.oneOf(raw["file_client"], ["file_client"], ["local", "remote"] as const, "remote"),
+    file_roots: compileRoots(raw["file_roots"], ["file_roots"], rel, (p, r) => c.fail(p, r), DEFAULT_FILE_ROOT),
+    pillar_roots: compileRoots(raw["pillar_roots"], ["pillar_roots"], rel, (p, r) => c.fail(p, r), DEFAULT_PILLAR_ROOT),
     grains: c.map(raw["grains"], ["grains"]),
     mine_functions: c.mine(raw["mine_functions"]),
     mine_interval: c.duration(raw["mine_interval"], ["mine_interval"], 60, 3600),

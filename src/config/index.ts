@@ -2,7 +2,7 @@ export { parseYaml, formatPath, toYaml, toFlowYaml } from "./yaml.js";
 export type { FieldPath, YamlSource } from "./yaml.js";
 export { compileAgentConfig, loadAgentConfig, detectFqdn, parseDuration, DEFAULT_AGENT_STATE_DIR, DEFAULT_AGENT_NATS_SERVER } from "./agent-config.js";
 export type { AgentConfig, AgentConfigOverrides, ServiceCommands, MineFunctionSpec } from "./agent-config.js";
-export { compileSls, renderTemplateText } from "./sls.js";
+export { compileSls, loadSaltYaml, renderTemplateText, textOutput } from "./sls.js";
 export type { CompiledSls } from "./sls.js";
 export { compileServiceConfig, loadServiceConfig, LOG_LEVELS, SERVICE_CONFIG_KEYS } from "./reactor-config.js";
 export type { ServiceConfig, ServiceConfigOptions, LogLevel } from "./reactor-config.js";
@@ -14,3 +14,5 @@ export type { HttpConfig, HookConfig, StreamTokenConfig, HmacAlgorithm } from ".
 export { checkSchema, assertSchema, loadSchema, schemasDir, SCHEMA_NAMES, type SchemaName } from "./schema-check.js";
 export { compileApiConfig, API_CONFIG_KEYS, NETAPI_CLIENTS, EAUTH_BACKENDS, EAUTH_FILETYPES } from "./api-config.js";
 export type { ApiConfig, AclEntry, EauthConfig, FileEauthOptions, LdapOptions, FunMatcher, FunRule, FunWithArgs, NetapiClient, EauthBackend } from "./api-config.js";
+export { compileRoots, DEFAULT_FILE_ROOT, DEFAULT_PILLAR_ROOT } from "./file-roots.js";
+export type { Roots } from "./file-roots.js";

@@ -13,6 +13,7 @@ import { FieldChecker, type MissingSls } from "./reactor-checks.js";
 import { isMap } from "../core/index.js";
 import { compileReactorMap, type ReactorMapEntry } from "./reactor-map.js";
 import { parseYaml, type YamlSource } from "./yaml.js";
+import { compileRoots, DEFAULT_FILE_ROOT, type Roots } from "./file-roots.js";
 
 /** The compiled service configuration. Durations are in seconds, sizes in bytes. */
 export interface ServiceConfig {
@@ -75,6 +76,12 @@ export interface ServiceConfig {
   };
   /** The compiled reactor map, in map order. Default []. */
   readonly reactor: readonly ReactorMapEntry[];
+  /**
+   * Salt's `file_roots`: environment -> directories (absolute, first match wins) served by the file
+   * server (DESIGN.md 11.4) and resolving `salt://` paths of the reactor map (base env).
+   * Default `{base: [/srv/salt]}` when that directory exists, else {}.
+   */
+  readonly file_roots: Roots;
   /** The map file when `reactor:` names one (absolute). */
   readonly reactor_map_file?: string;
   readonly keys: {
@@ -141,7 +148,7 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Top-level keys of reactor.yaml. */
-export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http", ...API_CONFIG_KEYS] as const;
+export const SERVICE_CONFIG_KEYS = ["nats", "stream", "consumer", "reactor", "keys", "limits", "logging", "metrics", "http", "file_roots", ...API_CONFIG_KEYS] as const;
 
 /** Options of compiling reactor.yaml. */
 export interface ServiceConfigOptions {
@@ -169,7 +176,8 @@ export function compileServiceConfig(text: string, file: string, opts: ServiceCo
   c.unknownKeys(raw, [], SERVICE_CONFIG_KEYS);
   const dir = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
   const rel = (p: string) => (isAbsolute(p) ? p : join(dir, p));
-  const map = reactorMap(raw["reactor"], c, dir, rel);
+  const fileRoots = compileRoots(raw["file_roots"], ["file_roots"], rel, (p, r) => c.fail(p, r), DEFAULT_FILE_ROOT);
+  const map = reactorMap(raw["reactor"], c, dir, rel, fileRoots["base"] ?? []);
   const httpc = compileHttpConfig(raw["http"], src);
   c.errors.push(...httpc.errors);
   const http = httpc.config;
@@ -183,6 +191,7 @@ export function compileServiceConfig(text: string, file: string, opts: ServiceCo
     stream: stream(raw["stream"], c),
     consumer: consumer(raw["consumer"], c),
     reactor: map.entries,
+    file_roots: fileRoots,
     ...(map.file !== undefined ? { reactor_map_file: map.file } : {}),
     keys: keys(raw["keys"], c, rel),
     limits: limits(raw["limits"], c),
@@ -200,8 +209,8 @@ export function compileServiceConfig(text: string, file: string, opts: ServiceCo
   return deepFreeze(config, config.reactor);
 }
 
-function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string) => string): { entries: ReactorMapEntry[]; file?: string } {
-  if (typeof raw !== "string") return { entries: compileReactorMap(raw, ["reactor"], dir, c) };
+function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string) => string, roots: readonly string[]): { entries: ReactorMapEntry[]; file?: string } {
+  if (typeof raw !== "string") return { entries: compileReactorMap(raw, ["reactor"], dir, c, roots) };
   const file = rel(raw);
   let text: string;
   try {
@@ -222,7 +231,7 @@ function reactorMap(raw: unknown, c: FieldChecker, dir: string, rel: (p: string)
   const value = isMap(src.value) && "reactor" in src.value ? src.value["reactor"] : src.value;
   const base = isMap(src.value) && "reactor" in src.value ? ["reactor"] : [];
   if (isMap(src.value)) mc.unknownKeys(src.value, [], ["reactor"]);
-  return { entries: compileReactorMap(value, base, dirname(file), mc), file };
+  return { entries: compileReactorMap(value, base, dirname(file), mc, roots), file };
 }
 
 function nats(raw: unknown, c: FieldChecker, rel: (p: string) => string): ServiceConfig["nats"] {

@@ -11,7 +11,7 @@ import { compileFileGlob, compileTagGlob, hasGlobMagic, GLOB_MODES, type GlobMod
 import { compileTemplate } from "../core/template/index.js";
 import { compileSls, type CompiledSls } from "./sls.js";
 import type { FieldChecker } from "./reactor-checks.js";
-import { isMap } from "../core/index.js";
+import { isMap, saltPath, saltUrlEnv } from "../core/index.js";
 import { formatPath, type FieldPath } from "./yaml.js";
 
 /** One SLS file of an entry, compiled. */
@@ -59,8 +59,12 @@ export interface ReactorMapEntry {
 const RICH_KEYS = ["tag", "when", "sls", "glob", "throttle", "name"] as const;
 const THROTTLE_KEYS = ["key", "max", "per"] as const;
 
-/** Compiles the list under `reactor:` (at `base`) into entries; problems go to `c.errors`. */
-export function compileReactorMap(raw: unknown, base: FieldPath, dir: string, c: FieldChecker): ReactorMapEntry[] {
+/**
+ * Compiles the list under `reactor:` (at `base`) into entries; problems go to `c.errors`.
+ * `saltRoots` are the base environment's `file_roots`: `salt://x.sls` is the first of them holding
+ * `x.sls`, as Salt's master resolves reactor files.
+ */
+export function compileReactorMap(raw: unknown, base: FieldPath, dir: string, c: FieldChecker, saltRoots: readonly string[] = []): ReactorMapEntry[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     c.fail(base, "must be a list of entries (or the path of a map file)");
@@ -69,7 +73,7 @@ export function compileReactorMap(raw: unknown, base: FieldPath, dir: string, c:
   const cache = new Map<string, CompiledSls | null>();
   const entries: ReactorMapEntry[] = [];
   raw.forEach((item: unknown, i) => {
-    const entry = compileEntry(item, [...base, i], i, dir, c, cache);
+    const entry = compileEntry(item, [...base, i], i, { dir, saltRoots }, c, cache);
     if (entry) entries.push(entry);
   });
   return entries;
@@ -79,7 +83,7 @@ function compileEntry(
   item: unknown,
   path: FieldPath,
   index: number,
-  dir: string,
+  dir: MapDirs,
   c: FieldChecker,
   cache: Map<string, CompiledSls | null>,
 ): ReactorMapEntry | undefined {
@@ -156,20 +160,34 @@ function compileThrottle(raw: unknown, path: FieldPath, c: FieldChecker): Thrott
   return { key, renderKey, max, per };
 }
 
-function slsRefs(raw: unknown, path: FieldPath, dir: string, c: FieldChecker, cache: Map<string, CompiledSls | null>): SlsRef[] {
+/** Where relative SLS paths and `salt://` paths of a map resolve. */
+interface MapDirs {
+  readonly dir: string;
+  readonly saltRoots: readonly string[];
+}
+
+function slsRefs(raw: unknown, path: FieldPath, dirs: MapDirs, c: FieldChecker, cache: Map<string, CompiledSls | null>): SlsRef[] {
+  const { dir } = dirs;
   const written = c.strList(raw, path);
   if (Array.isArray(raw) && raw.length === 0) c.fail(path, "must name at least one SLS file");
   const out: SlsRef[] = [];
   written.forEach((w, j) => {
     const p = typeof raw === "string" ? path : [...path, j];
-    if (w.startsWith("salt://")) {
-      c.fail(p, `uses ${JSON.stringify(w)}: salt:// paths are not supported; give a path relative to ${c.src.file}`);
+    const salt = w.startsWith("salt://") ? saltFile(w, dirs.saltRoots) : undefined;
+    if (typeof salt === "string") {
+      c.fail(p, salt);
       return;
     }
-    const files = expand(w, dir);
+    const files = salt ?? expand(w, dir);
     if (files.length === 0) {
-      const reason = hasGlobMagic(w) ? `matches no file: ${JSON.stringify(w)}` : `names a file that does not exist: ${JSON.stringify(w)}`;
-      if (c.missingSls === "defer") out.push({ written: w, files: [missingFile(w, isAbsolute(w) ? w : join(dir, w), c.src.error(p, reason))] });
+      const reason = salt
+        ? dirs.saltRoots.length
+          ? `names a file that does not exist: ${JSON.stringify(w)} (searched file_roots base: ${dirs.saltRoots.join(", ")})`
+          : `uses ${JSON.stringify(w)}: file_roots has no base environment to resolve salt:// paths`
+        : hasGlobMagic(w)
+          ? `matches no file: ${JSON.stringify(w)}`
+          : `names a file that does not exist: ${JSON.stringify(w)}`;
+      if (c.missingSls === "defer") out.push({ written: w, files: [missingFile(w, salt || isAbsolute(w) ? w : join(dir, w), c.src.error(p, reason))] });
       else c.fail(p, reason);
       return;
     }
@@ -181,6 +199,23 @@ function slsRefs(raw: unknown, path: FieldPath, dir: string, c: FieldChecker, ca
     out.push({ written: w, files: compiled });
   });
   return out;
+}
+
+/** The file `salt://x` names in the base roots (first root wins: [] when none has it), or why it cannot. */
+function saltFile(written: string, roots: readonly string[]): { path: string; absPath: string }[] | string {
+  let rel: string;
+  try {
+    rel = saltPath(written);
+  } catch (err) {
+    return errorMessage(err);
+  }
+  const env = saltUrlEnv(written);
+  if (env !== undefined && env !== "base") return `uses ${JSON.stringify(written)}: reactor files come from the base environment of file_roots`;
+  for (const root of roots) {
+    const abs = join(root, rel);
+    if (isFile(abs)) return [{ path: written, absPath: abs }];
+  }
+  return [];
 }
 
 /**

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { isCollection, isScalar, LineCounter, parseDocument, visit, type Document, type DocumentOptions, type ParseOptions, type Scalar, type SchemaOptions } from "yaml";
-import { TemplateError, truncate } from "../core/errors.js";
+import { ConfigError, TemplateError, truncate } from "../core/errors.js";
 import { compileTemplate, defaultOutput, pyNumber, type OutputHook, type Template } from "../core/template/index.js";
 import { isPlainText, resolvePlain, SALT_YAML_TAGS } from "./yaml11.js";
 import { toFlowYaml } from "./yaml.js";
@@ -68,7 +68,7 @@ export function renderTemplateText(compiled: CompiledSls, context: Readonly<Reco
 }
 
 /** Output as text: Python's str(); `json`/`tojson` as JSON; `yaml` as one-line flow YAML. */
-const textOutput: OutputHook = (value, filtered) => (filtered === "yaml" ? toFlowYaml(value) : defaultOutput(value, filtered));
+export const textOutput: OutputHook = (value, filtered) => (filtered === "yaml" ? toFlowYaml(value) : defaultOutput(value, filtered));
 
 interface Output {
   readonly value: unknown;
@@ -241,4 +241,20 @@ function cloneData(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: cloneData(x), enumerable: true, writable: true, configurable: true });
   return out;
+}
+
+/**
+ * Salt's YAML loader over rendered text (state and pillar SLS files, which Salt renders as text
+ * and then parses: their template output is YAML source by design). Errors are ConfigErrors
+ * naming the file and line of the rendered text; an empty document is null.
+ */
+export function loadSaltYaml(text: string, file: string): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, ...SALT_YAML });
+  const first = doc.errors[0];
+  if (first) {
+    const line = errorLine(text, lines.linePos(first.pos[0]).line);
+    throw new ConfigError({ file, line }, `YAML syntax error: ${first.message.split("\n")[0] ?? ""}`);
+  }
+  return doc.toJS({ maxAliasCount: 100 }) ?? null;
 }

@@ -8,3 +8,4 @@ export * from "./job.js";
 export * from "./subject-filter.js";
 export * from "./shape.js";
 export * from "./report-window.js";
+export * from "./salt-url.js";

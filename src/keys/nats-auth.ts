@@ -10,14 +10,15 @@
  *   `_INBOX_bootstrap.>` only, so a new agent can do the handshake before it has a user;
  * - one user per accepted agent, its key as nkey: its own event subjects, `reactor.auth`, its own
  *   `minions` and `mine` keys (put, delete, direct get), pull requests, info and acks on its own
- *   durable of JOBS, replies on its own inbox prefix `_INBOX_<encoded id>`. No stream or consumer
+ *   durable of JOBS, direct gets of the file server's store (read-only), replies on its own inbox
+ *   prefix `_INBOX_<encoded id>`. No stream or consumer
  *   management: the service creates them. Reading other agents' mine values goes through the
  *   service (`reactor.mine.get`, signed), which applies the mine ACL.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { JOBS_STREAM, encodeKeyPart, jobDurable } from "../bus/index.js";
+import { FILESERVER_BUCKET, FILESERVER_INDEX_BUCKET, JOBS_STREAM, encodeKeyPart, jobDurable, objectStream } from "../bus/index.js";
 import { AUTH_SUBJECT, MINE_REQUEST_SUBJECT, agentInboxPrefix } from "../core/auth/index.js";
 import { AuthError, encodeSegment, errorMessage, silentLogger, type Logger } from "../core/index.js";
 import { parseKeyKey, type KeyStore } from "./store.js";
@@ -60,10 +61,22 @@ export function agentPermissions(agentId: string, customEvents: readonly string[
       `$JS.API.CONSUMER.INFO.${JOBS_STREAM}.${d}`,
       `$JS.API.CONSUMER.MSG.NEXT.${JOBS_STREAM}.${d}`,
       `$JS.ACK.${JOBS_STREAM}.${d}.>`,
+      ...FILE_SERVER_READ,
     ],
     subscribe: [`${agentInboxPrefix(agentId)}.>`],
   };
 }
+
+/**
+ * Reading the file server's store (DESIGN.md 11.4), direct gets only: an object's meta record by
+ * subject, its chunks by sequence, the index records. No consumer (its deliver subject would let an
+ * agent make the server publish where the agent may not), no stream info, no publish to `$O.`/`$KV.`.
+ */
+const FILE_SERVER_READ = [
+  `$JS.API.DIRECT.GET.${objectStream(FILESERVER_BUCKET)}`,
+  `$JS.API.DIRECT.GET.${objectStream(FILESERVER_BUCKET)}.$O.${FILESERVER_BUCKET}.M.>`,
+  `$JS.API.DIRECT.GET.KV_${FILESERVER_INDEX_BUCKET}.$KV.${FILESERVER_INDEX_BUCKET}.>`,
+];
 
 /** `myco/` or `myco` -> `evt.myco.>`; refuses salt/ and reactor/ (the service's namespaces). */
 function customEventSubject(prefix: string): string {

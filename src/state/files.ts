@@ -5,29 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFile, readdir, stat } from "node:fs/promises";
-import { join, normalize, sep } from "node:path";
-import { FileServerError } from "../core/errors.js";
+import { join, sep } from "node:path";
+import { saltFileMissing, saltPath, saltUrlEnv } from "../core/salt-url.js";
 import type { FileClient } from "./types.js";
 
 /** `file_roots` as Salt writes it: environment -> directories, first match wins. */
 export type FileRoots = Readonly<Record<string, readonly string[]>>;
 
-/** `salt://a/b.conf` or `a/b.conf` -> `a/b.conf`; refuses `..` and absolute escapes. */
-export function saltPath(url: string): string {
-  const raw = url.startsWith("salt://") ? url.slice("salt://".length) : url;
-  const path = raw.split("?")[0]!.replace(/^\/+/, "");
-  const norm = normalize(path).split(sep).join("/");
-  if (norm === ".." || norm.startsWith("../") || norm === "." || norm === "")
-    throw new FileServerError(`invalid salt:// path ${JSON.stringify(url)}`);
-  return norm;
-}
-
-/** The `saltenv=` of `salt://path?saltenv=dev`, if any. */
-export function saltUrlEnv(url: string): string | undefined {
-  const q = url.indexOf("?");
-  if (q < 0) return undefined;
-  return new URLSearchParams(url.slice(q + 1)).get("saltenv") ?? undefined;
-}
+export { saltPath, saltUrlEnv } from "../core/salt-url.js";
 
 /** A FileClient over directories on this host. */
 export function localFileClient(roots: FileRoots): FileClient {
@@ -41,12 +26,9 @@ export function localFileClient(roots: FileRoots): FileClient {
     }
     return undefined;
   };
-  const missing = (url: string, saltenv: string): FileServerError => {
+  const missing = (url: string, saltenv: string) => {
     const env = saltUrlEnv(url) ?? saltenv;
-    const dirs = roots[env] ?? [];
-    return new FileServerError(
-      `${url}: no such file in saltenv ${JSON.stringify(env)} (searched ${dirs.length ? dirs.join(", ") : "no roots: the environment is not in file_roots"})`,
-    );
+    return saltFileMissing(url, env, roots[env] ?? []);
   };
   const walk = async (saltenv: string, dirs: boolean): Promise<string[]> => {
     const out = new Set<string>();

@@ -24,3 +24,9 @@ export type {
   StateReturn,
   TemplateRenderer,
 } from "./types.js";
+export { stateCompiler } from "./compiler.js";
+export { renderSls, renderStateFile } from "./render.js";
+export { compileHigh } from "./compile.js";
+export { mergedTop, topMatches } from "./top.js";
+export type { TopData } from "./top.js";
+export { deepMerge, filterBy, traverse } from "./salt-context.js";

@@ -7,28 +7,11 @@
  * `src/core/requisites`. The same code serves `reactor call --local`, the agent, `state.show_*`
  * and test mode.
  */
-import type { EventSink, Logger, ServiceManager } from "../core/ports.js";
+import type { EventSink, FileClient, Logger, ServiceManager } from "../core/ports.js";
 import type { StepOutcome } from "../core/requisites/index.js";
 
-/** `salt://` files (Salt's `file_roots`; first root with the file wins). */
-export interface FileClient {
-  /**
-   * A local path holding the file `url` (`salt://path`, or a path relative to the env's roots)
-   * of `saltenv`, fetched or refreshed when its content changed. Throws FileServerError naming
-   * the path and the environments searched when no root has it.
-   */
-  cache(url: string, saltenv: string): Promise<string>;
-  /** The file's text (UTF-8), or `undefined` when it does not exist. */
-  read(url: string, saltenv: string): Promise<string | undefined>;
-  /** `{hash_type, hsum}` of the file (sha256), or `undefined` when it does not exist. */
-  hash(url: string, saltenv: string): Promise<{ hash_type: "sha256"; hsum: string } | undefined>;
-  /** Every file path (relative to the roots, `/`-separated, sorted) of `saltenv` (cp.list_master). */
-  list(saltenv: string): Promise<string[]>;
-  /** Every directory path of `saltenv` (cp.list_master_dirs), sorted. */
-  listDirs(saltenv: string): Promise<string[]>;
-  /** The environments (`base`, ...). */
-  envs(): Promise<string[]>;
-}
+/** `salt://` files: declared in core so the agent and the file server can see it (cross-feature port). */
+export type { FileClient } from "../core/ports.js";
 
 /** Calls an execution function as Salt's `salt['cmd.run'](...)` / `__salt__`. Throws on failure. */
 export type ExecCaller = (

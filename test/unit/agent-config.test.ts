@@ -60,6 +60,23 @@ void describe("agent config", () => {
     );
   });
 
+  void it("compiles Salt's masterless options: file_client, file_roots, pillar_roots (dirs against the file)", () => {
+    const c = compileAgentConfig(
+      "file_client: local\nfile_roots:\n  base: [salt, /srv/more]\npillar_roots:\n  base: pillar\n",
+      "/etc/reactor/agent.yaml",
+      { hostname: "h1" },
+    );
+    assert.equal(c.file_client, "local");
+    assert.deepEqual(c.file_roots, { base: ["/etc/reactor/salt", "/srv/more"] });
+    assert.deepEqual(c.pillar_roots, { base: ["/etc/reactor/pillar"] });
+    const d = compileAgentConfig("{}", "/etc/reactor/agent.yaml", { hostname: "h1" });
+    assert.equal(d.file_client, "remote");
+    assert.throws(
+      () => compileAgentConfig("file_roots:\n  base: []\n", "/etc/reactor/agent.yaml", { hostname: "h1" }),
+      /agent\.yaml:2: file_roots\.base must be a non-empty list of directories/,
+    );
+  });
+
   void it("fills defaults; the id defaults to the host name given", () => {
     const c = compileAgentConfig("{}", "/srv/a/agent.yaml", { hostname: "h1.example.com" });
     assert.equal(c.id, "h1.example.com");
@@ -126,7 +143,7 @@ void describe("agent config", () => {
       "colour: blue", // 13
     ].join("\n");
     assert.deepEqual(errorsOf(text), [
-      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, mine_change_events, job_timeout, max_concurrent_jobs, buffer, metrics, haproxy, service_pub, service_finger)",
+      "agent.yaml:13: colour is not a known field (known: id, nats, state_dir, beacons_file, service_manager, services, modules_dir, grains, mine_functions, mine_interval, mine_change_events, job_timeout, max_concurrent_jobs, buffer, metrics, haproxy, service_pub, service_finger, file_client, file_roots, pillar_roots)",
       "agent.yaml:1: id must be made of letters, digits, '.', '-' and '_', starting with a letter or a digit, at most 253 characters (the agent id rule)",
       "agent.yaml:2: nats.servers must be a URL or a non-empty list of URLs",
       "agent.yaml:3: service_manager must be one of auto, systemd, command",

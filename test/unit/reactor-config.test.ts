@@ -2,6 +2,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { compileServiceConfig } from "../../src/config/index.js";
 import { ConfigErrors } from "../../src/core/errors.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const FILE = "test/fixtures/reactor/reactor.yaml";
 const messages = (text: string): string[] => {
@@ -23,6 +26,7 @@ void describe("compileServiceConfig", () => {
       stream: { name: "EVENTS", replicas: 1, max_age: 604800, max_bytes: 1073741824, duplicate_window: 120, storage: "file" },
       consumer: { durable: "reactor", ack_wait: 30, max_deliver: 100, max_ack_pending: 1000 },
       reactor: [],
+      file_roots: {},
       keys: {
         auto_accept: false,
         autosign: [],
@@ -42,6 +46,48 @@ void describe("compileServiceConfig", () => {
       metrics: {},
     });
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.stream) && Object.isFrozen(c.keys.autosign));
+  });
+
+  void it("compiles file_roots (Salt's names; dirs against the file) and resolves salt:// map paths in base, first root wins", () => {
+    const dir = mkdtempSync(join(tmpdir(), "roots-"));
+    try {
+      mkdirSync(join(dir, "one", "reactor"), { recursive: true });
+      mkdirSync(join(dir, "two", "reactor"), { recursive: true });
+      writeFileSync(join(dir, "one", "reactor", "a.sls"), "a:\n  local.test.ping:\n    - tgt: one\n");
+      writeFileSync(join(dir, "two", "reactor", "a.sls"), "a:\n  local.test.ping:\n    - tgt: two\n");
+      writeFileSync(join(dir, "two", "reactor", "b.sls"), "b:\n  local.test.ping:\n    - tgt: b\n");
+      const file = join(dir, "reactor.yaml");
+      const c = compileServiceConfig(
+        "file_roots:\n  base: [one, two]\n  dev: /srv/dev\nreactor:\n  - 'x/*': [salt://reactor/a.sls, 'salt://reactor/b.sls?saltenv=base']\n",
+        file,
+      );
+      assert.deepEqual(c.file_roots, { base: [join(dir, "one"), join(dir, "two")], dev: ["/srv/dev"] });
+      const files = c.reactor[0]!.sls.flatMap((r) => r.files.map((f) => [f.path, f.absPath]));
+      assert.deepEqual(files, [
+        ["salt://reactor/a.sls", join(dir, "one", "reactor", "a.sls")],
+        ["salt://reactor/b.sls?saltenv=base", join(dir, "two", "reactor", "b.sls")],
+      ]);
+      assert.throws(
+        () => compileServiceConfig("file_roots:\n  base: [one]\nreactor:\n  - 'x/*': [salt://reactor/b.sls]\n", file),
+        (err: Error) => err.message.includes(`reactor.yaml:4: reactor[0].x/*[0] names a file that does not exist: "salt://reactor/b.sls" (searched file_roots base: ${join(dir, "one")})`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("refuses bad file_roots and salt:// without a base environment, naming file:line:field", () => {
+    assert.deepEqual(messages("file_roots:\n  base: {a: 1}\n  'b/c': [x]\n"), [
+      `${FILE}:2: file_roots.base must be a non-empty list of directories`,
+      `${FILE}:3: file_roots.b/c must be an environment name of letters, digits, '_' or '-'`,
+    ]);
+    assert.deepEqual(messages("file_roots: {dev: [x]}\nreactor:\n  - 'x': [salt://a.sls]\n"), [
+      `${FILE}:3: reactor[0].x[0] uses "salt://a.sls": file_roots has no base environment to resolve salt:// paths`,
+    ]);
+    assert.deepEqual(messages("file_roots: {base: [x]}\nreactor:\n  - 'x': ['salt://a.sls?saltenv=dev', salt://../a.sls]\n"), [
+      `${FILE}:3: reactor[0].x[0] uses "salt://a.sls?saltenv=dev": reactor files come from the base environment of file_roots`,
+      `${FILE}:3: reactor[0].x[1] invalid salt:// path "salt://../a.sls"`,
+    ]);
   });
 
   void it("parses durations and sizes", () => {

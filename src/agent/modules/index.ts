@@ -1,5 +1,6 @@
 /** Execution modules: the built-in ones, the registry, and user modules. */
 import { cmdModule } from "./cmd.js";
+import { cpModule } from "./cp.js";
 import { diskModule } from "./disk.js";
 import { eventModule } from "./event.js";
 import { fileModule } from "./file.js";
@@ -25,13 +26,14 @@ export { parseDf } from "./disk.js";
 export type { DiskUsage } from "./disk.js";
 
 /**
- * A registry holding every built-in module (test, cmd, service, file, grains, network, disk, status,
+ * A registry holding every built-in module (test, cmd, cp, service, file, grains, network, disk, status,
  * event, sys, haproxy, http).
  */
 export function createBuiltinRegistry(): ModuleRegistry {
   return new ModuleRegistry()
     .add("test", testModule)
     .add("cmd", cmdModule)
+    .add("cp", cpModule)
     .add("service", serviceModule)
     .add("file", fileModule)
     .add("grains", grainsModule)

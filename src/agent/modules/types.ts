@@ -1,6 +1,6 @@
 /** The shape of execution modules: functions called with Salt's (args, kwargs) and a context. */
 import type { AgentConfig } from "../../config/index.js";
-import type { EventSink, JobRequest, Logger, ServiceManager } from "../../core/index.js";
+import type { EventSink, FileClient, JobRequest, Logger, ServiceManager } from "../../core/index.js";
 
 /** What a module function gets besides its arguments. */
 export interface ModuleContext {
@@ -9,6 +9,8 @@ export interface ModuleContext {
   /** Publishes events (event.send). */
   readonly emit: EventSink;
   readonly serviceManager: ServiceManager;
+  /** `salt://` files (cp.*, states): the file server's store, or `file_roots` with `file_client: local`. */
+  readonly files?: FileClient;
   /** Aborts when the job times out; child processes are killed on abort. */
   readonly signal: AbortSignal;
   /** The job being run. */

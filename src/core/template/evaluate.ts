@@ -3,7 +3,7 @@ import type { Args, BinOp, CmpOp, Expr } from "./ast.js";
 import { runFilter, UNDEFINED_OK } from "./filters.js";
 import { methodOf } from "./methods.js";
 import { runTest } from "./tests.js";
-import { BoundMethod, EvalError, isMapping, itemOf, ownValue, pyCompare, pyEq, pyIn, setOwn, sliceOf, str, truthy, typeName, Undef } from "./values.js";
+import { BoundMethod, EvalError, isMapping, KWARGS, TemplateSuspend, itemOf, ownValue, pyCompare, pyEq, pyIn, setOwn, sliceOf, str, truthy, typeName, Undef } from "./values.js";
 
 /** Variables of one block level; lookups fall back to the parent, then the render context. */
 export class Scope {
@@ -145,11 +145,12 @@ function call(e: Extract<Expr, { k: "call" }>, scope: Scope): unknown {
   const [args, kw] = evalArgs(e.args, scope);
   if (fn instanceof BoundMethod) return at(e.line, () => fn.fn(fn.self as never, args, kw));
   if (typeof fn !== "function") throw new EvalError(`'${describe(e.fn)}' is not callable`, e.line);
+  if (Object.keys(kw).length) Object.defineProperty(kw, KWARGS, { value: true });
   const full = Object.keys(kw).length ? [...args, kw] : args;
   try {
     return (fn as (...a: unknown[]) => unknown)(...full) ?? null;
   } catch (err) {
-    if (err instanceof EvalError) throw err;
+    if (err instanceof EvalError || err instanceof TemplateSuspend) throw err;
     throw new EvalError(`${describe(e.fn)}() failed: ${err instanceof Error ? err.message : String(err)}`, e.line);
   }
 }

@@ -3,3 +3,4 @@ export { compileTemplate, defaultOutput } from "./template.js";
 export type { OutputHook, Template } from "./template.js";
 export { shellQuote } from "./filters.js";
 export { pyNumber, pyRepr } from "./pyrepr.js";
+export { isKwargs, KWARGS, TemplateSuspend } from "./values.js";

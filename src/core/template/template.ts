@@ -9,7 +9,7 @@ import type { Expr, Stmt } from "./ast.js";
 import { evaluate, need, Scope } from "./evaluate.js";
 import { SERIALISING_FILTERS, toJson } from "./filters.js";
 import { parseTemplate } from "./parser.js";
-import { EvalError, iterate, str, truthy } from "./values.js";
+import { EvalError, iterate, str, TemplateSuspend, truthy } from "./values.js";
 
 /**
  * Turns the value of each `{{ }}` into text. `filtered` is "json" or "yaml" when the expression
@@ -41,6 +41,7 @@ export function compileTemplate(source: string, file: string): Template {
       try {
         r.run(body, new Scope(null, context));
       } catch (err) {
+        if (err instanceof TemplateSuspend) throw err;
         if (err instanceof EvalError) throw new TemplateError({ file, line: err.line ?? r.line }, err.message);
         if (err instanceof TemplateError) throw err;
         throw new TemplateError({ file, line: r.line }, `render failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -23,6 +23,24 @@ export class BoundMethod {
 }
 
 /** A failure while evaluating; the renderer adds file and line. */
+/**
+ * Thrown by a context function or a loader that needs async work first (the state renderer's
+ * suspend-and-replay: it awaits `pending` and renders again). Render rethrows it unwrapped.
+ */
+export class TemplateSuspend extends Error {
+  constructor(readonly pending: Promise<unknown>) {
+    super("template render suspended for async work");
+  }
+}
+
+/** Marks the trailing object of a call's arguments as its keyword arguments (`f(a, k=1)` -> `f(a, {k: 1})`). */
+export const KWARGS: unique symbol = Symbol("kwargs");
+
+/** True when `v` is the keyword-argument object of a call. */
+export function isKwargs(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && (v as { [KWARGS]?: boolean })[KWARGS] === true;
+}
+
 export class EvalError extends Error {
   constructor(
     reason: string,
