@@ -212,6 +212,22 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
     "state.show_low_sls": show("low", true),
     "state.show_highstate": show("high", false),
     "state.show_lowstate": show("low", false),
+    "state.show_states": lock.wrap(async (_args, kw, job) => {
+      const c = await compile(undefined, kw, job.fun);
+      if ("errors" in c) return fail(job, EX_STATE_COMPILER_ERROR, c.errors);
+      return "noTop" in c ? [] : [...new Set(c.chunks.map((x) => x.__sls__))];
+    }),
+    "state.sls_exists": lock.wrap(async (args, kw, job) => {
+      const c = await compile(requireMods(args, kw, job.fun), kw, job.fun);
+      return !("errors" in c);
+    }),
+    "state.id_exists": lock.wrap(async (args, kw, job) => {
+      const ids = splitInput(args[0] ?? kw.ids);
+      const c = await compile(requireMods(args.slice(1), kw, job.fun), kw, job.fun);
+      if (!("chunks" in c)) return false;
+      const have = new Set(c.chunks.map((x) => x.__id__));
+      return ids.every((id) => have.has(id));
+    }),
     "state.show_top": lock.wrap(async (_args, kw, job) => {
       const env = await compilerEnv(kw, job.fun, typeof kw.saltenv === "string" ? kw.saltenv : "base");
       const top = await ports.compiler.topMatches(env);

@@ -134,4 +134,13 @@ describe("state.apply end to end (real compiler)", () => {
     assert.equal(r.retcode, 2);
     assert.deepEqual(Object.keys(r.value as object), ["no_|-states_|-states_|-None"]);
   });
+
+  it("show_states, sls_exists and id_exists answer as Salt", async () => {
+    const call = agent("web1");
+    assert.deepEqual((await call("state.show_states")).value, ["web.config", "web"]);
+    assert.equal((await call("state.sls_exists", ["web"])).value, true);
+    assert.equal((await call("state.sls_exists", ["nope"])).value, false);
+    assert.equal((await call("state.id_exists", ["nginx,reload", "web"])).value, true);
+    assert.equal((await call("state.id_exists", ["nginx,db", "web"])).value, false);
+  });
 });
