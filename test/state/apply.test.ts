@@ -143,4 +143,14 @@ describe("state.apply end to end (real compiler)", () => {
     assert.equal((await call("state.id_exists", ["nginx,reload", "web"])).value, true);
     assert.equal((await call("state.id_exists", ["nginx,db", "web"])).value, false);
   });
+
+  it("state.sls_id runs one ID and what it requires, nothing else; an unknown ID fails the job", async () => {
+    const call = agent("web1");
+    const r = await call("state.sls_id", ["nginx", "web"]);
+    assert.deepEqual(summary(r.value), ["web-config:true:Success!", "nginx:true:Watch statement fired."]);
+    await assert.rejects(
+      call("state.sls_id", ["ghost", "web"]),
+      /No matches for ID 'ghost' found in SLS 'web' within saltenv 'base'/,
+    );
+  });
 });
