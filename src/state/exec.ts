@@ -8,7 +8,7 @@
  * `StateCompiler` is the contract's `renderSls` / `compileHigh` plus the top file's matches.
  */
 import type { EventSink, Logger, ServiceManager } from "../core/ports.js";
-import { StateArgumentError } from "../core/errors.js";
+import { StateArgumentError, StateError } from "../core/errors.js";
 import {
   bool,
   excludeList,
@@ -22,7 +22,7 @@ import {
 import { requisiteInErrors } from "./low.js";
 import { builtinStateModules } from "./modules/index.js";
 import { RunLock, type StateExecFunction, type StateJob } from "./queue.js";
-import { runChunks, type StateResult } from "./run.js";
+import { runChunks, withRequisites, type StateResult } from "./run.js";
 import type {
   ExecCaller,
   FileClient,
@@ -156,6 +156,7 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
     mods: string[] | undefined,
     kw: Record<string, unknown>,
     job: StateJob,
+    pick: (chunks: LowChunk[]) => LowChunk[] = (all) => all,
   ): Promise<unknown> => {
     const c = await compile(mods, kw, job.fun);
     if ("errors" in c) return fail(job, EX_STATE_COMPILER_ERROR, c.errors);
@@ -172,7 +173,7 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
       };
     }
     const test = testValue(kw, opts);
-    const results = await runChunks(c.chunks, {
+    const results = await runChunks(pick(c.chunks), {
       modules,
       ctx: stateContext(c.env, test, job),
       test,
@@ -212,6 +213,35 @@ export function stateExecModule(ports: StateExecPorts): Readonly<Record<string, 
     "state.show_low_sls": show("low", true),
     "state.show_highstate": show("high", false),
     "state.show_lowstate": show("low", false),
+    "state.sls_id": lock.wrap(async (args, kw, job) => {
+      const id = String(args[0] ?? kw.id_ ?? kw.id ?? "");
+      const mods = requireMods(args.slice(1), kw, job.fun);
+      const saltenv = typeof kw.saltenv === "string" ? kw.saltenv : "base";
+      return run(mods, kw, job, (chunks) => {
+        const picked = withRequisites(chunks, new Set([id]), modules);
+        if (!picked.some((c) => c.__id__ === id))
+          throw new StateError(
+            `No matches for ID '${id}' found in SLS '${mods.join(",")}' within saltenv '${saltenv}'`,
+          );
+        return picked;
+      });
+    }),
+    "state.show_states": lock.wrap(async (_args, kw, job) => {
+      const c = await compile(undefined, kw, job.fun);
+      if ("errors" in c) return fail(job, EX_STATE_COMPILER_ERROR, c.errors);
+      return "noTop" in c ? [] : [...new Set(c.chunks.map((x) => x.__sls__))];
+    }),
+    "state.sls_exists": lock.wrap(async (args, kw, job) => {
+      const c = await compile(requireMods(args, kw, job.fun), kw, job.fun);
+      return !("errors" in c);
+    }),
+    "state.id_exists": lock.wrap(async (args, kw, job) => {
+      const ids = splitInput(args[0] ?? kw.ids);
+      const c = await compile(requireMods(args.slice(1), kw, job.fun), kw, job.fun);
+      if (!("chunks" in c)) return false;
+      const have = new Set(c.chunks.map((x) => x.__id__));
+      return ids.every((id) => have.has(id));
+    }),
     "state.show_top": lock.wrap(async (_args, kw, job) => {
       const env = await compilerEnv(kw, job.fun, typeof kw.saltenv === "string" ? kw.saltenv : "base");
       const top = await ports.compiler.topMatches(env);

@@ -65,6 +65,30 @@ export async function runChunks(
   return results;
 }
 
+/**
+ * The chunks with one of `ids` and every chunk they need first (their requisites, `_in` forms
+ * included, transitively): what Salt's state.sls_id runs through call_chunk.
+ */
+export function withRequisites(
+  chunks: readonly LowChunk[],
+  ids: ReadonlySet<string>,
+  modules: ReadonlyMap<string, StateModule>,
+): LowChunk[] {
+  const lows = applyUse(chunks);
+  const plan = planRun(
+    lows.map((l) => engineChunk(l, modules)),
+    { missing: "report", prereq: true },
+  );
+  const keep = new Set<LowChunk>();
+  const stack = plan.chunks.filter((c) => ids.has(c.chunk.id));
+  for (let c = stack.pop(); c !== undefined; c = stack.pop()) {
+    if (keep.has(c.chunk.payload.low)) continue;
+    keep.add(c.chunk.payload.low);
+    for (const req of c.requisites) for (const t of req.targets) stack.push(plan.chunks[t]!);
+  }
+  return chunks.filter((_c, i) => keep.has(lows[i]!));
+}
+
 /** The engine's RunStep for state chunks: Salt's `State.call`. */
 function stepRunner(env: RunEnv): (chunk: Chunk<LowStep>, sctx: StepContext) => Promise<StepOutcome> {
   const first = new Map<Chunk<LowStep>, StepOutcome>();

@@ -474,3 +474,27 @@ describe("Salt's onfail and mixed tests", () => {
     });
   });
 });
+
+describe("Salt's mixed requisite tests", () => {
+  it("mixed require/prereq 1: C, B, A (a prereq loop through require_in does not hang)", async () => {
+    const res = await run([
+      low("A", RUN, { prereq_in: [{ test: "C" }] }),
+      low("B", RUN, { require_in: [{ test: "A" }] }),
+      low("C", RUN, { prereq: [{ test: "B" }] }),
+    ]);
+    assert.deepEqual(normalize(res), { C: [0, true, true], B: [1, true, true], A: [2, true, true] });
+  });
+
+  it("mixed 3 (issue 8785, require and prereq that cannot both hold): every state has a result, none hangs", async () => {
+    const res = await run([
+      low("A", RUN, { require_in: [{ test: "B" }] }),
+      low("B", RUN, { prereq: [{ test: "A" }] }),
+    ]);
+    assert.deepEqual(
+      Object.values(res)
+        .map((r) => r.__id__)
+        .sort(),
+      ["A", "B"],
+    );
+  });
+});

@@ -37,6 +37,8 @@ class Run<P> {
   /** Salt's `self.pre`: results of the test-mode looks that prereqs take. */
   private readonly pre = new Map<number, StepResult>();
   private readonly preInflight = new Map<number, Promise<void>>();
+  /** What each running task (`run:i`, `look:i`) waits for now, to see loops before waiting. */
+  private readonly waits = new Map<string, Set<string>>();
   /** Chunks whose mod_watch was called (they take a second `__run_num__`, as in Salt). */
   private readonly modWatched = new Set<number>();
   private readonly order: number[] = [];
@@ -73,52 +75,94 @@ class Run<P> {
 
   /** Starts chunk `i` unless started; waits for it when `wait` or when it is not parallel. */
   private async ensure(i: number, wait: boolean): Promise<void> {
-    let p = this.inflight.get(i);
-    if (!p) {
-      p = this.launch(i);
-      this.inflight.set(i, p);
-      if (this.plan.chunks[i]!.chunk.parallel === true && !wait) return;
-    }
+    const p = this.started(i);
+    if (this.plan.chunks[i]!.chunk.parallel === true && !wait) return;
     await p;
   }
 
+  /** The run of chunk `i`, started on first use (a microtask later, so that it is registered first). */
+  private started(i: number): Promise<void> {
+    let p = this.inflight.get(i);
+    if (!p) {
+      p = Promise.resolve().then(() => this.launch(i));
+      this.inflight.set(i, p);
+    }
+    return p;
+  }
+
   private async launch(i: number): Promise<void> {
-    await this.dependencies(i, true);
+    await this.dependencies(i, true, `run:${i}`);
     if (this.stopped || this.results.has(i)) return;
     await this.execute(i);
   }
 
   /** Runs what chunk `i` waits for: its requisites, and the test-mode look of its prereqs. */
-  private async dependencies(i: number, withPrerequired: boolean): Promise<void> {
+  private async dependencies(i: number, withPrerequired: boolean, from: string): Promise<void> {
     for (const req of this.plan.chunks[i]!.requisites) {
       if (req.kind === "prerequired" && !withPrerequired) continue;
-      for (const t of req.targets) await (req.kind === "prereq" ? this.look(t) : this.ensure(t, true));
+      for (const t of req.targets) {
+        if (req.kind === "prereq") await this.waitFor(from, `look:${t}`, () => this.look(t));
+        else await this.waitFor(from, `run:${t}`, () => this.started(t));
+      }
     }
+  }
+
+  /**
+   * Waits for `to` unless `to` already waits (transitively) for `from`: prereq looks and their
+   * reverse edges can close a loop that the plan's cycle check cannot see (Salt's call_chunk
+   * recursion); the waiter then goes on without that result instead of hanging.
+   */
+  private async waitFor(from: string, to: string, start: () => Promise<void>): Promise<void> {
+    if (this.reaches(to, from)) return;
+    const edges = this.waits.get(from) ?? new Set<string>();
+    this.waits.set(from, edges);
+    edges.add(to);
+    try {
+      await start();
+    } finally {
+      edges.delete(to);
+    }
+  }
+
+  private reaches(from: string, target: string): boolean {
+    const seen = new Set<string>();
+    const stack = [from];
+    for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
+      if (k === target) return true;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      for (const n of this.waits.get(k) ?? []) stack.push(n);
+    }
+    return false;
   }
 
   /** Salt's `__prereq__` call: chunk `t`, after its own requisites, in test mode, kept in `pre`. */
   private look(t: number): Promise<void> {
     let p = this.preInflight.get(t);
     if (!p) {
-      p = (async () => {
-        await this.dependencies(t, false);
-        if (this.stopped || this.results.has(t)) return;
-        const planned = this.plan.chunks[t]!;
-        const status = planned.lost || planned.recursive ? "fail" : checkRequisites(planned, (x) => this.results.get(x), (x) => this.pre.get(x), false);
-        if (status !== "met" && status !== "change") {
-          // A failed or skipped requisite: the chunk's result is final (Salt records it in both).
-          await this.execute(t, false);
-          this.pre.set(t, this.results.get(t)!);
-          return;
-        }
-        const start = this.now();
-        let outcome = await this.call(t, false, true);
-        if (status === "change" && !hasChanges(outcome)) outcome = { ...outcome, result: null, changes: { watch: "watch" } };
-        this.pre.set(t, this.resultOf(planned, outcome, start, -1, status));
-      })();
+      p = Promise.resolve().then(() => this.lookNow(t));
       this.preInflight.set(t, p);
     }
     return p;
+  }
+
+  private async lookNow(t: number): Promise<void> {
+    await this.dependencies(t, false, `look:${t}`);
+    if (this.stopped || this.results.has(t)) return;
+    const planned = this.plan.chunks[t]!;
+    let status = planned.lost || planned.recursive ? "fail" : checkRequisites(planned, (x) => this.results.get(x), (x) => this.pre.get(x), false);
+    // A requisite that could not be waited for (see waitFor): the look goes ahead in test mode.
+    if (status === "unmet") status = "met";
+    if (status !== "met" && status !== "change") {
+      // A failed or skipped requisite: the chunk's result is final (Salt records it in both).
+      await this.execute(t, false);
+      this.pre.set(t, this.results.get(t)!);
+      return;
+    }
+    const start = this.now();
+    let outcome = await this.call(t, false, true);
+    if (status === "change" && !hasChanges(outcome)) outcome = { ...outcome, result: null, changes: { watch: "watch" } };
+    this.pre.set(t, this.resultOf(planned, outcome, start, -1, status));
   }
 
   private async execute(i: number, withPrerequired = true): Promise<void> {

@@ -49,7 +49,8 @@ export function checkRequisites(
 }
 
 function statOf(kind: string, r: Seen | undefined): string[] {
-  if (!r) return ["unmet"];
+  // A prerequired chunk that could not be waited for (a prereq loop) only orders, it does not block.
+  if (!r) return kind === "prerequired" ? [] : ["unmet"];
   if (kind.startsWith("onfail")) {
     if (r.result === true) return ["onfail"];
   } else if (r.result === false) return ["fail"];
