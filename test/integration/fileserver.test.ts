@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import {
   mkdirSync,
   mkdtempSync,
+  renameSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -57,9 +58,11 @@ void describe("file server (Object Store)", () => {
     dirs.push(d);
     return d;
   };
+  /** Writes a file whole (temp + rename, as deployment tools do). */
   const write = (root: string, rel: string, text: string) => {
     mkdirSync(join(root, rel, ".."), { recursive: true });
-    writeFileSync(join(root, rel), text);
+    writeFileSync(join(root, `${rel}.tmp`), text);
+    renameSync(join(root, `${rel}.tmp`), join(root, rel));
   };
   /** A store with its own buckets, synced from `roots`, and an agent client of it. */
   const setup = async (roots: Record<string, string[]>) => {
@@ -123,7 +126,7 @@ void describe("file server (Object Store)", () => {
     // a full pass over an unchanged tree uploads nothing
     const again = await s.sync.syncNow();
     await flush(conn);
-    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 5 });
+    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 5, skipped: [] });
     assert.equal(s.uploads.n, 5);
 
     // a change reaches the store (polled); only the changed file is uploaded
@@ -172,6 +175,31 @@ void describe("file server (Object Store)", () => {
       s.client.cache("salt://dev.sls", "dev"),
       /no such file in saltenv "dev" \(searched no roots: the environment is not in file_roots\)/,
     );
+    assert.equal(await s.client.read("salt://top.sls", "base"), "two");
+
+    // a root that cannot be read (unmounted, moved away) keeps the environment's store copy
+    renameSync(r1, `${r1}.away`);
+    const skipped = await next.syncNow();
+    assert.deepEqual(skipped, {
+      uploaded: 0,
+      deleted: 0,
+      unchanged: 0,
+      skipped: [{ env: "base", unreadable: [r1] }],
+    });
+    assert.equal(await s.client.read("salt://top.sls", "base"), "two");
+    renameSync(`${r1}.away`, r1);
+    // a replica without file_roots does not empty the store
+    const empty = await startFileServer(conn, {
+      roots: {},
+      replicas: 1,
+      log: silent,
+      pollMs: 50,
+      bucket: s.bucket,
+      indexBucket: s.indexBucket,
+    });
+    syncs.push(empty);
+    assert.deepEqual(await empty.syncNow(), { uploaded: 0, deleted: 0, unchanged: 0, skipped: [] });
+    assert.deepEqual(await s.client.envs(), ["base"]);
     assert.equal(await s.client.read("salt://top.sls", "base"), "two");
   });
 
@@ -283,7 +311,7 @@ void describe("file server (Object Store)", () => {
     assert.equal(await other2.read("salt://rot.txt", "base"), version(6));
     // settled: a full pass of either replica finds nothing to do
     for (const r of [s.sync, other])
-      assert.deepEqual(await r.syncNow(), { uploaded: 0, deleted: 0, unchanged: 1 });
+      assert.deepEqual(await r.syncNow(), { uploaded: 0, deleted: 0, unchanged: 1, skipped: [] });
   });
 
   void it("cp.get_file, cp.cache_file, cp.get_file_str, cp.hash_file, cp.list_master(_dirs) through the executor", async () => {
