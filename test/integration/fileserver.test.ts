@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createBuiltinRegistry, createExecutor } from "../../src/agent/index.js";
 import { agentFileClient, startFileServer } from "../../src/apps/fileserver.js";
+import { startService } from "../../src/apps/service.js";
 import { bindObjectReader, openConnection, type Connection } from "../../src/bus/index.js";
 import { FileServerError, type FileClient } from "../../src/core/index.js";
 import type { FileSync } from "../../src/fileserver/index.js";
@@ -410,6 +411,41 @@ void describe("salt:// in the reactor map, and file_client: local", () => {
         /reactor\.yaml:7: reactor\[0\]\.myco\/fs\/echo names a file that does not exist: "salt:\/\/reactor\/gone\.sls" \(searched file_roots base: .*first, .*salt\)/,
       );
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("reactor serve serves its file_roots to agents (salt:// map entry compiled) and follows a file_roots change on reload", async () => {
+    const nats = await natsForTests();
+    const dir = await fixtureDir("fileserver");
+    let service: Awaited<ReturnType<typeof startService>> | undefined;
+    let conn: Connection | undefined;
+    try {
+      service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: silent });
+      assert.deepEqual(
+        service.engine.config.reactor.map((e) => e.sls.flatMap((r) => r.files.map((f) => f.path))),
+        [["salt://reactor/echo.sls"]],
+      );
+      conn = await openConnection({ servers: [nats.url] });
+      const client = await agentFileClient(conn, {
+        file_client: "remote",
+        file_roots: {},
+        state_dir: join(dir, "agent"),
+      });
+      assert.equal(await client.read("salt://files/motd", "base"), "served by the file server\n");
+      mkdirSync(join(dir, "other", "files"), { recursive: true });
+      writeFileSync(join(dir, "other", "files", "motd"), "from the other root\n");
+      const cfg = join(dir, "reactor.yaml");
+      writeFileSync(cfg, readFileSync(cfg, "utf8").replace("base: [salt]", "base: [other, salt]"));
+      await service.reload();
+      await waitFor(
+        async () => (await client.read("salt://files/motd", "base")) === "from the other root\n",
+        { what: "the new root's copy" },
+      );
+    } finally {
+      await service?.stop();
+      await conn?.close();
+      await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
