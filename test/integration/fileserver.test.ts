@@ -235,6 +235,11 @@ void describe("file server (Object Store)", () => {
     assert.equal(await s.client.read("salt://files/motd", "base"), "changed");
     await flush(conn);
     assert.equal(s.gets.n + s.chunkGets.n, afterFirst + 2, "the changed file is downloaded once");
+    // a cached copy edited on the agent is not taken for the served file: downloaded again
+    writeFileSync(p1, "edited on the agent");
+    assert.equal(await s.client.read("salt://files/motd", "base"), "changed");
+    await flush(conn);
+    assert.equal(s.gets.n + s.chunkGets.n, afterFirst + 4, "the edited copy is replaced by one download");
 
     // a file of several chunks (128 KiB each) comes back whole, one get per chunk plus the meta record
     const big = Buffer.alloc(300 * 1024, "0123456789abcdef").toString();
