@@ -118,6 +118,15 @@ void describe("file server (Object Store)", () => {
     assert.equal(s.uploads.n, 5, `5 files uploaded, got ${s.uploads.names.join(", ")}`);
     assert.deepEqual(await s.client.list("base"), ["link.txt", "top.sls", "web/extra.txt", "web/nginx.conf"]);
     assert.equal(await s.client.read("salt://link.txt", "base"), "extra");
+    assert.deepEqual(
+      await localFileClient({ base: [r1, r2] }).list("base"),
+      await s.client.list("base"),
+      "the local client lists the same",
+    );
+    assert.deepEqual(
+      await localFileClient({ base: [r1, r2] }).listDirs("base"),
+      await s.client.listDirs("base"),
+    );
     assert.deepEqual(await s.client.listDirs("base"), ["empty", "web"]);
     assert.deepEqual(await s.client.envs(), ["base", "dev"]);
     assert.equal(await s.client.read("salt://web/nginx.conf", "base"), "r1 nginx");
