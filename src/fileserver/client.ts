@@ -2,10 +2,11 @@
  * The agent's FileClient over the file server's store: `list`/`listDirs`/`hash` answer from the
  * environment's index; `cache` keeps a copy under `<cacheDir>/<saltenv>/<path>` and downloads the
  * object only when the copy's sha256 differs from the index's (so an unchanged file is fetched
- * once). The copy's digest is recomputed from disk, not trusted from a side record.
+ * once). The copy's digest is recorded with its size and mtime (in memory) and recomputed from
+ * disk when either changed or on a fresh start, so an edited copy is never taken for the served one.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FileServerError, saltFileMissing, saltPath, saltUrlEnv, type FileClient } from "../core/index.js";
 import {
@@ -46,13 +47,29 @@ export function storeFileClient(o: StoreFileClientOptions): FileClient {
     const sha = idx && Object.hasOwn(idx.files, path) ? idx.files[path] : undefined;
     return { env, path, idx, sha };
   };
+  const copies = new Map<string, { size: number; mtimeMs: number; sha: string }>();
+  const record = async (local: string, sha: string) => {
+    const st = await stat(local);
+    copies.set(local, { size: st.size, mtimeMs: st.mtimeMs, sha });
+  };
+  /** The sha256 of the cached copy (undefined when there is none), hashed only when it changed. */
+  const copyDigest = async (local: string): Promise<string | undefined> => {
+    const st = await stat(local).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
+    const k = copies.get(local);
+    if (k && k.size === st.size && k.mtimeMs === st.mtimeMs) return k.sha;
+    const data = await readFile(local).catch(() => undefined);
+    if (!data) return undefined;
+    const sha = sha256(data);
+    copies.set(local, { size: st.size, mtimeMs: st.mtimeMs, sha });
+    return sha;
+  };
   const cache = async (url: string, saltenv: string): Promise<string> => {
     for (let attempt = 0; ; attempt++) {
       const { env, path, idx, sha } = await lookup(url, saltenv);
       if (sha === undefined) throw saltFileMissing(url, env, idx?.roots ?? []);
       const local = join(o.cacheDir, env, path);
-      const have = await readFile(local).catch(() => undefined);
-      if (have && sha256(have) === sha) return local;
+      if ((await copyDigest(local)) === sha) return local;
       // The file may change (or go) between reading the index and the object, and an object being
       // replaced loses its old chunks mid-read: read the index again, up to three times in all.
       const data = await o.objects.get(`${env}/${path}`).catch((err: unknown) => {
@@ -69,6 +86,7 @@ export function storeFileClient(o: StoreFileClientOptions): FileClient {
       const tmp = `${local}.part-${process.pid}`;
       await writeFile(tmp, data);
       await rename(tmp, local);
+      await record(local, sha);
       return local;
     }
   };

@@ -21,14 +21,21 @@ export interface ScannedEnv {
   /** Path -> the file that wins for it. */
   readonly files: ReadonlyMap<string, ScannedFile>;
   readonly dirs: readonly string[];
+  /** Roots that could not be read (missing, not a directory, no access). */
+  readonly unreadable: readonly string[];
 }
 
-/** Walks the roots of one environment. Missing roots are skipped (Salt does the same). */
+/** Walks the roots of one environment; roots that cannot be read are named in `unreadable`. */
 export async function scanEnv(roots: readonly string[]): Promise<ScannedEnv> {
   const files = new Map<string, ScannedFile>();
   const dirs = new Set<string>();
+  const unreadable: string[] = [];
   for (const root of roots) {
-    const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+    const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => undefined);
+    if (!entries) {
+      unreadable.push(root);
+      continue;
+    }
     for (const e of entries) {
       const full = join(e.parentPath, e.name);
       const rel = full.slice(root.length).split(sep).filter(Boolean).join("/");
@@ -41,7 +48,12 @@ export async function scanEnv(roots: readonly string[]): Promise<ScannedEnv> {
       }
     }
   }
-  return { roots, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), dirs: [...dirs].sort() };
+  return {
+    roots,
+    files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))),
+    dirs: [...dirs].sort(),
+    unreadable,
+  };
 }
 
 /** sha256 digests of files, cached by path, size and mtime. */

@@ -27,6 +27,8 @@ export interface SyncStats {
   uploaded: number;
   deleted: number;
   unchanged: number;
+  /** Environments not synced because a root could not be read. */
+  skipped: { env: string; unreadable: readonly string[] }[];
 }
 
 /** Options of the sync. */
@@ -59,18 +61,28 @@ export async function syncOnce(
   digests = new DigestCache(),
   scanned?: ReadonlyMap<string, ScannedEnv>,
 ): Promise<SyncStats> {
-  const stats: SyncStats = { uploaded: 0, deleted: 0, unchanged: 0 };
+  const stats: SyncStats = { uploaded: 0, deleted: 0, unchanged: 0, skipped: [] };
   const envs = Object.keys(o.roots).sort();
   const previous = await o.index.get(ENVS_KEY);
   for (const env of envs) {
     const scan = scanned?.get(env) ?? (await scanEnv(o.roots[env] ?? []));
+    // A root that cannot be read (not mounted yet, removed by mistake) would look like every file
+    // of it was deleted: the environment keeps its store copy until the root is back.
+    if (scan.unreadable.length) {
+      stats.skipped.push({ env, unreadable: scan.unreadable });
+      continue;
+    }
     await syncEnv(env, scan, o, digests, stats);
   }
+  // No environment at all (a replica without file_roots, a default /srv/salt that is absent) never
+  // empties a store that another replica fills: dropping environments takes a file_roots that has others.
+  if (envs.length === 0) return stats;
   const gone = Array.isArray(previous?.value)
     ? (previous.value as string[]).filter((e) => !envs.includes(e))
     : [];
   if (JSON.stringify(previous?.value) !== JSON.stringify(envs)) await o.index.put(ENVS_KEY, envs);
-  for (const env of gone) await syncEnv(env, { roots: [], files: new Map(), dirs: [] }, o, digests, stats);
+  for (const env of gone)
+    await syncEnv(env, { roots: [], files: new Map(), dirs: [], unreadable: [] }, o, digests, stats);
   for (const env of gone) await o.index.delete(envIndexKey(env));
   return stats;
 }
@@ -113,7 +125,7 @@ async function syncEnv(
 export async function startFileSync(o: FileSyncOptions): Promise<FileSync> {
   const log = (o.log ?? silentLogger).child({ component: "fileserver" });
   const digests = new DigestCache();
-  const totals: SyncStats = { uploaded: 0, deleted: 0, unchanged: 0 };
+  const totals: SyncStats = { uploaded: 0, deleted: 0, unchanged: 0, skipped: [] };
   let chain: Promise<unknown> = Promise.resolve();
   let lastSeen = "";
   let lastFull = 0;
@@ -125,23 +137,41 @@ export async function startFileSync(o: FileSyncOptions): Promise<FileSync> {
       totals.uploaded += s.uploaded;
       totals.deleted += s.deleted;
       totals.unchanged += s.unchanged;
-      if (s.uploaded || s.deleted) log.info({ ...s, ms: Date.now() - t0 }, "file server store updated");
+      totals.skipped = s.skipped;
+      for (const k of s.skipped)
+        log.warn(k, "file_roots directory cannot be read: environment not synced, the store keeps its copy");
+      if (s.uploaded || s.deleted)
+        log.info(
+          { uploaded: s.uploaded, deleted: s.deleted, ms: Date.now() - t0 },
+          "file server store updated",
+        );
       return s;
     });
     chain = run.catch(() => undefined);
     return run;
   };
-  const look = async () => {
+  // Debounce: a change is synced once the tree looked the same twice in a row (one quiet poll),
+  // so a file being written is not uploaded half-way (and if it is, the next look uploads it again).
+  let lastLook = "";
+  const look = async (settled: boolean) => {
     const scanned = new Map<string, ScannedEnv>();
     for (const env of Object.keys(o.roots)) scanned.set(env, await scanEnv(o.roots[env] ?? []));
     const seen = JSON.stringify(
-      [...scanned].map(([env, s]) => [env, s.dirs, [...s.files].map(([p, f]) => [p, f.size, f.mtimeMs])]),
+      [...scanned].map(([env, s]) => [
+        env,
+        s.dirs,
+        s.unreadable,
+        [...s.files].map(([p, f]) => [p, f.size, f.mtimeMs]),
+      ]),
     );
-    if (seen === lastSeen && Date.now() - lastFull < (o.resyncMs ?? 60_000)) return;
+    const quiet = settled || seen === lastLook;
+    lastLook = seen;
+    const due = Date.now() - lastFull >= (o.resyncMs ?? 60_000);
+    if ((seen === lastSeen || !quiet) && !due) return;
     await pass(scanned);
     lastSeen = seen;
   };
-  await look().catch((err: unknown) =>
+  await look(true).catch((err: unknown) =>
     log.error({ err: errorMessage(err) }, "file server sync failed; retrying"),
   );
   let stopped = false;
@@ -149,7 +179,7 @@ export async function startFileSync(o: FileSyncOptions): Promise<FileSync> {
   let ticking: Promise<void> = Promise.resolve();
   const tick = () => {
     timer = setTimeout(() => {
-      ticking = look()
+      ticking = look(false)
         .catch((err: unknown) => log.error({ err: errorMessage(err) }, "file server sync failed; retrying"))
         .finally(() => {
           if (!stopped) tick();

@@ -35,8 +35,10 @@ export function localFileClient(roots: FileRoots): FileClient {
     for (const root of roots[saltenv] ?? []) {
       const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
       for (const e of entries) {
-        if (dirs ? !e.isDirectory() : !e.isFile()) continue;
         const full = join(e.parentPath, e.name);
+        // a symlink to a file counts as the file (as `cache` follows it, and the file server serves it)
+        const isFile = e.isFile() || (e.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isFile() === true);
+        if (dirs ? !e.isDirectory() : !isFile) continue;
         out.add(full.slice(root.length).split(sep).filter(Boolean).join("/"));
       }
     }

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import {
   mkdirSync,
   mkdtempSync,
+  renameSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createBuiltinRegistry, createExecutor } from "../../src/agent/index.js";
 import { agentFileClient, startFileServer } from "../../src/apps/fileserver.js";
+import { startService } from "../../src/apps/service.js";
 import { bindObjectReader, openConnection, type Connection } from "../../src/bus/index.js";
 import { FileServerError, type FileClient } from "../../src/core/index.js";
 import type { FileSync } from "../../src/fileserver/index.js";
@@ -57,9 +59,11 @@ void describe("file server (Object Store)", () => {
     dirs.push(d);
     return d;
   };
+  /** Writes a file whole (temp + rename, as deployment tools do). */
   const write = (root: string, rel: string, text: string) => {
     mkdirSync(join(root, rel, ".."), { recursive: true });
-    writeFileSync(join(root, rel), text);
+    writeFileSync(join(root, `${rel}.tmp`), text);
+    renameSync(join(root, `${rel}.tmp`), join(root, rel));
   };
   /** A store with its own buckets, synced from `roots`, and an agent client of it. */
   const setup = async (roots: Record<string, string[]>) => {
@@ -114,6 +118,15 @@ void describe("file server (Object Store)", () => {
     assert.equal(s.uploads.n, 5, `5 files uploaded, got ${s.uploads.names.join(", ")}`);
     assert.deepEqual(await s.client.list("base"), ["link.txt", "top.sls", "web/extra.txt", "web/nginx.conf"]);
     assert.equal(await s.client.read("salt://link.txt", "base"), "extra");
+    assert.deepEqual(
+      await localFileClient({ base: [r1, r2] }).list("base"),
+      await s.client.list("base"),
+      "the local client lists the same",
+    );
+    assert.deepEqual(
+      await localFileClient({ base: [r1, r2] }).listDirs("base"),
+      await s.client.listDirs("base"),
+    );
     assert.deepEqual(await s.client.listDirs("base"), ["empty", "web"]);
     assert.deepEqual(await s.client.envs(), ["base", "dev"]);
     assert.equal(await s.client.read("salt://web/nginx.conf", "base"), "r1 nginx");
@@ -123,7 +136,7 @@ void describe("file server (Object Store)", () => {
     // a full pass over an unchanged tree uploads nothing
     const again = await s.sync.syncNow();
     await flush(conn);
-    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 5 });
+    assert.deepEqual(again, { uploaded: 0, deleted: 0, unchanged: 5, skipped: [] });
     assert.equal(s.uploads.n, 5);
 
     // a change reaches the store (polled); only the changed file is uploaded
@@ -173,6 +186,31 @@ void describe("file server (Object Store)", () => {
       /no such file in saltenv "dev" \(searched no roots: the environment is not in file_roots\)/,
     );
     assert.equal(await s.client.read("salt://top.sls", "base"), "two");
+
+    // a root that cannot be read (unmounted, moved away) keeps the environment's store copy
+    renameSync(r1, `${r1}.away`);
+    const skipped = await next.syncNow();
+    assert.deepEqual(skipped, {
+      uploaded: 0,
+      deleted: 0,
+      unchanged: 0,
+      skipped: [{ env: "base", unreadable: [r1] }],
+    });
+    assert.equal(await s.client.read("salt://top.sls", "base"), "two");
+    renameSync(`${r1}.away`, r1);
+    // a replica without file_roots does not empty the store
+    const empty = await startFileServer(conn, {
+      roots: {},
+      replicas: 1,
+      log: silent,
+      pollMs: 50,
+      bucket: s.bucket,
+      indexBucket: s.indexBucket,
+    });
+    syncs.push(empty);
+    assert.deepEqual(await empty.syncNow(), { uploaded: 0, deleted: 0, unchanged: 0, skipped: [] });
+    assert.deepEqual(await s.client.envs(), ["base"]);
+    assert.equal(await s.client.read("salt://top.sls", "base"), "two");
   });
 
   void it("the agent's client downloads a file once, again only when it changed; a missing file names the path and the roots searched", async () => {
@@ -206,6 +244,11 @@ void describe("file server (Object Store)", () => {
     assert.equal(await s.client.read("salt://files/motd", "base"), "changed");
     await flush(conn);
     assert.equal(s.gets.n + s.chunkGets.n, afterFirst + 2, "the changed file is downloaded once");
+    // a cached copy edited on the agent is not taken for the served file: downloaded again
+    writeFileSync(p1, "edited on the agent");
+    assert.equal(await s.client.read("salt://files/motd", "base"), "changed");
+    await flush(conn);
+    assert.equal(s.gets.n + s.chunkGets.n, afterFirst + 4, "the edited copy is replaced by one download");
 
     // a file of several chunks (128 KiB each) comes back whole, one get per chunk plus the meta record
     const big = Buffer.alloc(300 * 1024, "0123456789abcdef").toString();
@@ -283,7 +326,7 @@ void describe("file server (Object Store)", () => {
     assert.equal(await other2.read("salt://rot.txt", "base"), version(6));
     // settled: a full pass of either replica finds nothing to do
     for (const r of [s.sync, other])
-      assert.deepEqual(await r.syncNow(), { uploaded: 0, deleted: 0, unchanged: 1 });
+      assert.deepEqual(await r.syncNow(), { uploaded: 0, deleted: 0, unchanged: 1, skipped: [] });
   });
 
   void it("cp.get_file, cp.cache_file, cp.get_file_str, cp.hash_file, cp.list_master(_dirs) through the executor", async () => {
@@ -382,6 +425,41 @@ void describe("salt:// in the reactor map, and file_client: local", () => {
         /reactor\.yaml:7: reactor\[0\]\.myco\/fs\/echo names a file that does not exist: "salt:\/\/reactor\/gone\.sls" \(searched file_roots base: .*first, .*salt\)/,
       );
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("reactor serve serves its file_roots to agents (salt:// map entry compiled) and follows a file_roots change on reload", async () => {
+    const nats = await natsForTests();
+    const dir = await fixtureDir("fileserver");
+    let service: Awaited<ReturnType<typeof startService>> | undefined;
+    let conn: Connection | undefined;
+    try {
+      service = await startService({ configPath: join(dir, "reactor.yaml"), nats: nats.url, log: silent });
+      assert.deepEqual(
+        service.engine.config.reactor.map((e) => e.sls.flatMap((r) => r.files.map((f) => f.path))),
+        [["salt://reactor/echo.sls"]],
+      );
+      conn = await openConnection({ servers: [nats.url] });
+      const client = await agentFileClient(conn, {
+        file_client: "remote",
+        file_roots: {},
+        state_dir: join(dir, "agent"),
+      });
+      assert.equal(await client.read("salt://files/motd", "base"), "served by the file server\n");
+      mkdirSync(join(dir, "other", "files"), { recursive: true });
+      writeFileSync(join(dir, "other", "files", "motd"), "from the other root\n");
+      const cfg = join(dir, "reactor.yaml");
+      writeFileSync(cfg, readFileSync(cfg, "utf8").replace("base: [salt]", "base: [other, salt]"));
+      await service.reload();
+      await waitFor(
+        async () => (await client.read("salt://files/motd", "base")) === "from the other root\n",
+        { what: "the new root's copy" },
+      );
+    } finally {
+      await service?.stop();
+      await conn?.close();
+      await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -58,7 +58,7 @@ export const cpModule: ModuleFunctions = {
       if (a.optStr("template") !== undefined)
         throw new ModuleArgumentError(
           a.fun,
-          "template is not supported (use file.managed with template: jinja)",
+          "template (rendering the path and dest names) is not supported",
         );
       if ((await files(a, ctx).hash(path, env(a, path))) === undefined) return "";
       if (dest.endsWith("/") || (await stat(dest).catch(() => undefined))?.isDirectory())
