@@ -252,9 +252,9 @@ async function watchReconnects(conn: Connection, sink: BufferedSink): Promise<vo
 /** Detected and static grains (what `grains.items` returns), offered to the key service and stored in `minions`. */
 async function detectedGrains(config: AgentConfig, log: Logger): Promise<Record<string, unknown>> {
   try {
-    return { ...(await detectGrains()), ...config.grains };
+    return { ...(await detectGrains()), id: config.id, ...config.grains };
   } catch (err) {
     log.warn({ err: errorMessage(err) }, "grain detection failed; using the static grains");
-    return { ...config.grains };
+    return { id: config.id, ...config.grains };
   }
 }
