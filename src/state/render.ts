@@ -5,7 +5,7 @@
  * must be unique across files; every state declaration gets Salt's auto order.
  */
 import { ConfigError, TemplateError, errorMessage } from "../core/errors.js";
-import { compileTemplate } from "../core/template/index.js";
+import { compileTemplate, type TemplateOptions } from "../core/template/index.js";
 import { loadSaltYaml, textOutput } from "../config/index.js";
 import type { CompilerEnv } from "./exec.js";
 import { fnmatchFilter } from "./fnmatch.js";
@@ -138,6 +138,30 @@ class Renderer {
   }
 }
 
+/**
+ * Salt's SaltCacheLoader: `./x` and `../x` are relative to the template that names them, other
+ * names to the root of the environment; files come through the FileClient (suspend and replay).
+ */
+function templateOptions(env: CompilerEnv, saltenv: string, cache: CallCache): TemplateOptions {
+  return {
+    loader: (name, fromFile) => {
+      const dir = fromFile.includes("/") ? fromFile.slice(0, fromFile.lastIndexOf("/")) : "";
+      const joined = name.startsWith("./") || name.startsWith("../") ? `${dir}/${name}` : name;
+      const parts: string[] = [];
+      for (const part of joined.replace(/^salt:\/\//, "").split("/")) {
+        if (part === "" || part === ".") continue;
+        if (part === "..") parts.pop();
+        else parts.push(part);
+      }
+      const path = parts.join("/");
+      if (!path) return undefined;
+      const text = cache.get(`file:${saltenv}:${path}`, () => env.files.read(path, saltenv)) as string | undefined;
+      return text === undefined ? undefined : { source: text, file: path };
+    },
+    parseYaml: (text, file) => loadSaltYaml(text, file),
+  };
+}
+
 /** Renders one state or top file: Jinja (per its `#!` line) then YAML, with Salt's state context; `salt[...]` calls replayed. */
 export async function renderStateFile(
   env: CompilerEnv,
@@ -151,7 +175,7 @@ export async function renderStateFile(
   for (const step of pipeline) {
     if (step === "jinja") {
       const cache = new CallCache();
-      const template = compileTemplate(out, path);
+      const template = compileTemplate(out, path, templateOptions(env, saltenv, cache));
       const context = {
         ...slsContext(path, sls),
         saltenv,
@@ -334,7 +358,7 @@ export async function renderSls(
  */
 export async function renderTextTemplate(env: CompilerEnv, source: string, file: string, context: Readonly<Record<string, unknown>>): Promise<string> {
   const cache = new CallCache();
-  const template = compileTemplate(source, file);
+  const template = compileTemplate(source, file, templateOptions(env, env.saltenv, cache));
   const full = {
     saltenv: env.saltenv,
     grains: env.grains,

@@ -157,6 +157,25 @@ void describe("renderSls + compileHigh", () => {
   });
 });
 
+void describe("state files that import templates", () => {
+  it("imports map.jinja with context, a relative macro file, and import_yaml, through the file client", async () => {
+    const root = tree({
+      "map.jinja": "{% set global = salt['grains.filter_by']({'Debian': {'group': 'adm'}, 'RedHat': {'group': 'wheel'}}) %}\n",
+      "proxy/macros.jinja": "{% macro conf(path) %}{{ path }}:\n  file.managed:\n    - group: {{ global.group }}{% endmacro %}",
+      "proxy/defaults.yaml": "port: {{ 80 + 1 }}\n",
+      "proxy/init.sls": "{% from \"map.jinja\" import global with context %}\n{% from './macros.jinja' import conf with context %}\n{% import_yaml 'proxy/defaults.yaml' as d %}\n{{ conf('/etc/haproxy/haproxy.cfg') }}\n    - port: {{ d.port }}\n",
+    });
+    const [c] = await low(root, ["proxy"]);
+    assert.deepEqual([c!.name, c!.group, c!.port], ["/etc/haproxy/haproxy.cfg", "adm", 81]);
+  });
+
+  it("names a missing imported template with the file and line", async () => {
+    const root = tree({ "x.sls": "a: b\n{% from 'nope.jinja' import y %}\n" });
+    const r = await renderSls(["x"], env(root));
+    assert.deepEqual(r.errors, ["Rendering SLS 'base:x' failed: x.sls:2: template not found: nope.jinja"]);
+  });
+});
+
 void describe("topMatches", () => {
   it("matches glob, grain and compound targets of top.sls and merges environments", async () => {
     const root = tree({

@@ -81,7 +81,8 @@ void describe("template statements", () => {
   void it("reports syntax errors with the line", () => {
     fails("a\n{% if x %}\nb", {}, "t.sls:2: '{% if %}' is never closed (missing '{% endif %}')");
     fails("{% endfor %}", {}, "t.sls:1: unexpected '{% endfor %}'");
-    fails("\n\n{% macro m() %}", {}, "t.sls:3: unsupported tag 'macro'");
+    fails("\n\n{% macro m() %}", {}, "t.sls:3: '{% macro %}' is never closed (missing '{% endmacro %}')");
+    fails("{% block x %}", {}, "t.sls:1: unsupported tag 'block'");
     fails("{{ x | nosuch }}", {}, "t.sls:1: no filter named 'nosuch'");
     fails("\n{{ x is nosuch }}", {}, "t.sls:2: no test named 'nosuch'");
     fails("x\n{{ 1 + }}", {}, "t.sls:2: expected a value, got end of expression");

@@ -46,4 +46,28 @@ export type Stmt =
       readonly body: readonly Stmt[];
       readonly otherwise: readonly Stmt[];
     }
-  | { readonly k: "set"; readonly line: number; readonly targets: readonly string[]; readonly value: Expr };
+  | { readonly k: "set"; readonly line: number; readonly targets: readonly string[]; readonly value: Expr }
+  /** `{% set x %}...{% endset %}`: the body's text. */
+  | { readonly k: "setblock"; readonly line: number; readonly target: string; readonly body: readonly Stmt[] }
+  | { readonly k: "macro"; readonly line: number; readonly name: string; readonly params: readonly Param[]; readonly body: readonly Stmt[] }
+  /** `{% call(params) m(args) %}body{% endcall %}`: `m` gets `caller`, a macro of `body`. */
+  | { readonly k: "callblock"; readonly line: number; readonly params: readonly Param[]; readonly call: Expr; readonly body: readonly Stmt[] }
+  | { readonly k: "import"; readonly line: number; readonly template: Expr; readonly alias: string; readonly withContext: boolean }
+  | { readonly k: "from"; readonly line: number; readonly template: Expr; readonly names: readonly (readonly [string, string])[]; readonly withContext: boolean }
+  | { readonly k: "include"; readonly line: number; readonly template: Expr; readonly ignoreMissing: boolean; readonly withContext: boolean }
+  /** Salt's `{% import_yaml "f" as x %}` (and json, text): the file rendered, then parsed. */
+  | { readonly k: "importdata"; readonly line: number; readonly kind: DataKind; readonly template: Expr; readonly alias: string }
+  /** Salt's `{% load_yaml as x %}...{% endload %}` (and json, text). */
+  | { readonly k: "loaddata"; readonly line: number; readonly kind: DataKind; readonly target: string; readonly body: readonly Stmt[] }
+  | { readonly k: "do"; readonly line: number; readonly expr: Expr }
+  | { readonly k: "with"; readonly line: number; readonly assigns: readonly (readonly [string, Expr])[]; readonly body: readonly Stmt[] }
+  | { readonly k: "break" | "continue"; readonly line: number };
+
+/** A macro parameter and its default. */
+export interface Param {
+  readonly name: string;
+  readonly def: Expr | null;
+}
+
+/** What Salt's data tags parse. */
+export type DataKind = "yaml" | "json" | "text";

@@ -94,7 +94,8 @@ export function evaluate(e: Expr, scope: Scope): unknown {
       return compare(e, scope);
     case "cond":
       if (truthy(need(evaluate(e.test, scope)), e.line)) return evaluate(e.then, scope);
-      return e.otherwise ? evaluate(e.otherwise, scope) : new Undef("the condition of 'x if c' was false and there is no 'else'", e.line);
+      // Jinja2 gives a plain (not strict) Undefined here, which prints as an empty string.
+      return e.otherwise ? evaluate(e.otherwise, scope) : "";
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The whitelisted Python methods of template values: dict `.get/.items/.keys/.values`, str
- * `.startswith/.endswith/.split/.strip/.lower/.upper/.replace/.format/.join/...`, list `.index/.count`.
+ * `.startswith/.endswith/.split/.strip/.lower/.upper/.replace/.format/.join/...`, list `.index/.count`,
+ * and the mutating `dict.update/setdefault/pop` and `list.append/extend/insert/pop/remove`.
  * Nothing else can be called on a value.
  */
-import { BoundMethod, EvalError, isMapping, ownValue, pyEq, str, typeName } from "./values.js";
+import { BoundMethod, EvalError, isMapping, ownValue, pyEq, setOwn, str, typeName } from "./values.js";
 
 type Kw = Readonly<Record<string, unknown>>;
 type Method<T> = (self: T, args: readonly unknown[], kw: Kw) => unknown;
@@ -13,6 +14,39 @@ const DICT = new Map<string, Method<Record<string, unknown>>>([
   ["items", (d) => Object.keys(d).map((k) => [k, d[k]])],
   ["keys", (d) => Object.keys(d)],
   ["values", (d) => Object.keys(d).map((k) => d[k])],
+  // Mutating methods, as Jinja's (non-immutable) sandbox allows: formulas build maps with `do`.
+  [
+    "update",
+    (d, [other], kw) => {
+      for (const src of [other ?? {}, kw]) {
+        if (!isMapping(src)) throw new EvalError(`dict.update() needs a mapping, not '${typeName(src)}'`);
+        for (const k of Object.keys(src)) setOwn(d, k, src[k]);
+      }
+      return null;
+    },
+  ],
+  [
+    "setdefault",
+    (d, [k, dflt = null]) => {
+      const key = String(k);
+      if (!Object.hasOwn(d, key)) setOwn(d, key, dflt);
+      return d[key];
+    },
+  ],
+  [
+    "pop",
+    (d, [k, ...dflt]) => {
+      const key = String(k);
+      if (!Object.hasOwn(d, key)) {
+        if (dflt.length) return dflt[0];
+        throw new EvalError(`KeyError: ${str(k)}`);
+      }
+      const v = d[key];
+      delete d[key];
+      return v;
+    },
+  ],
+  ["copy", (d) => ({ ...d })],
 ]);
 
 const STR = new Map<string, Method<string>>([
@@ -45,6 +79,45 @@ const LIST = new Map<string, Method<unknown[]>>([
     },
   ],
   ["count", (l, [x]) => l.filter((y) => pyEq(x, y)).length],
+  [
+    "append",
+    (l, [x]) => {
+      l.push(x);
+      return null;
+    },
+  ],
+  [
+    "extend",
+    (l, [xs]) => {
+      if (!Array.isArray(xs)) throw new EvalError(`list.extend() needs a list, not '${typeName(xs)}'`);
+      l.push(...(xs as unknown[]));
+      return null;
+    },
+  ],
+  [
+    "insert",
+    (l, [i, x]) => {
+      l.splice(Number(i), 0, x);
+      return null;
+    },
+  ],
+  [
+    "pop",
+    (l, [i]) => {
+      if (!l.length) throw new EvalError("pop from empty list");
+      return i === undefined ? l.pop() : l.splice(Number(i), 1)[0];
+    },
+  ],
+  [
+    "remove",
+    (l, [x]) => {
+      const i = l.findIndex((y) => pyEq(x, y));
+      if (i === -1) throw new EvalError("list.remove(x): x not in list");
+      l.splice(i, 1);
+      return null;
+    },
+  ],
+  ["copy", (l) => [...l]],
 ]);
 
 /** The bound method `name` of `self`, or undefined when the value has no such method. */

@@ -1,7 +1,9 @@
 /** The built-in state modules, by name (`file`, `pkg`, ...). Each lives in its own folder. */
 import type { StateModule } from "../types.js";
 import { cmdStates } from "./cmd/index.js";
+import { eventStates } from "./event/index.js";
 import { fileStates } from "./file/index.js";
+import { moduleStates } from "./module/index.js";
 import { serviceStates } from "./service/index.js";
 import { testStates } from "./test/index.js";
 
@@ -13,6 +15,8 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     fileStates,
     serviceStates,
     cmdStates,
+    moduleStates,
+    eventStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
 }
