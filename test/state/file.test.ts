@@ -181,3 +181,42 @@ void describe("file.directory, absent, touch, symlink, exists, missing", () => {
     );
   });
 });
+
+void describe("file.replace, append, line", () => {
+  it("edit in place once, report a diff, and change nothing in test mode", async () => {
+    const out = tmp();
+    const name = join(out, "cfg");
+    writeFileSync(name, "port=80\nhost=a\n");
+    const { ctx, with: w } = makeStateContext();
+    const dry = await file.functions.replace!(
+      { name, pattern: "^port=\\d+", repl: "port=8080" },
+      w({ test: true }),
+    );
+    assert.equal(dry.result, null);
+    assert.equal(readFileSync(name, "utf8"), "port=80\nhost=a\n");
+    const r = await file.functions.replace!({ name, pattern: "^port=(\\d+)", repl: "port=\\g<1>80" }, ctx);
+    assert.equal(r.result, true);
+    assert.equal(readFileSync(name, "utf8"), "port=8080\nhost=a\n");
+    assert.match(String(r.changes.diff), /-port=80\n\+port=8080/);
+    assert.deepEqual(
+      (await file.functions.replace!({ name, pattern: "^port=8080", repl: "port=8080" }, ctx)).changes,
+      {},
+    );
+    await file.functions.replace!(
+      { name, pattern: "^debug=.*", repl: "debug=1", append_if_not_found: true },
+      ctx,
+    );
+    assert.equal(readFileSync(name, "utf8"), "port=8080\nhost=a\ndebug=1\n");
+    await file.functions.append!({ name, text: ["host=a", "extra=1"] }, ctx);
+    assert.equal(readFileSync(name, "utf8"), "port=8080\nhost=a\ndebug=1\nextra=1\n");
+    assert.deepEqual((await file.functions.append!({ name, text: "extra=1" }, ctx)).changes, {});
+    await file.functions.line!({ name, mode: "replace", match: "^debug=", content: "debug=0" }, ctx);
+    await file.functions.line!({ name, mode: "insert", after: "^port=", content: "bind=0.0.0.0" }, ctx);
+    await file.functions.line!({ name, mode: "delete", match: "^extra=" }, ctx);
+    assert.equal(readFileSync(name, "utf8"), "port=8080\nbind=0.0.0.0\nhost=a\ndebug=0\n");
+    assert.deepEqual(
+      (await file.functions.line!({ name, mode: "ensure", content: "host=a" }, ctx)).changes,
+      {},
+    );
+  });
+});

@@ -82,7 +82,11 @@ export const replace = editState("file.replace", (a) => {
   const prependIf = bool(fun, a as never, "prepend_if_not_found", false);
   const notFound = str(fun, a as never, "not_found_content") ?? repl;
   const re = pyRegex(fun, pattern, flags);
-  const jsRepl = repl.replace(/\\g<(\w+)>/g, "$<$1>").replace(/\\(\d)/g, "$$$1");
+  const jsRepl = repl
+    .replace(/\$/g, "$$$$")
+    .replace(/\\g<(\d+)>/g, "$$$1")
+    .replace(/\\g<(\w+)>/g, "$$<$1>")
+    .replace(/\\(\d)/g, "$$$1");
   return (text) => {
     let n = 0;
     const out = text.replace(re, (...m) => {
