@@ -8,6 +8,7 @@ import { grainsModule } from "./grains.js";
 import { haproxyModule } from "./haproxy.js";
 import { httpModule } from "./http.js";
 import { networkModule } from "./network.js";
+import { pkgModule } from "./pkg.js";
 import { ModuleRegistry } from "./registry.js";
 import { serviceModule } from "./service.js";
 import { statusModule } from "./status.js";
@@ -43,5 +44,6 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("event", eventModule)
     .add("sys", sysModule)
     .add("haproxy", haproxyModule)
-    .add("http", httpModule);
+    .add("http", httpModule)
+    .add("pkg", pkgModule);
 }

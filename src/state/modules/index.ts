@@ -4,6 +4,7 @@ import { cmdStates } from "./cmd/index.js";
 import { eventStates } from "./event/index.js";
 import { fileStates } from "./file/index.js";
 import { moduleStates } from "./module/index.js";
+import { pkgStates } from "./pkg/index.js";
 import { serviceStates } from "./service/index.js";
 import { testStates } from "./test/index.js";
 
@@ -16,6 +17,7 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     serviceStates,
     cmdStates,
     moduleStates,
+    pkgStates,
     eventStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
