@@ -9,6 +9,7 @@ import { haproxyModule } from "./haproxy.js";
 import { httpModule } from "./http.js";
 import { networkModule } from "./network.js";
 import { pkgModule } from "./pkg.js";
+import { groupModule, userModule } from "./users.js";
 import { ModuleRegistry } from "./registry.js";
 import { serviceModule } from "./service.js";
 import { statusModule } from "./status.js";
@@ -45,5 +46,7 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("sys", sysModule)
     .add("haproxy", haproxyModule)
     .add("http", httpModule)
-    .add("pkg", pkgModule);
+    .add("pkg", pkgModule)
+    .add("user", userModule)
+    .add("group", groupModule);
 }

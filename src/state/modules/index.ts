@@ -5,6 +5,8 @@ import { eventStates } from "./event/index.js";
 import { fileStates } from "./file/index.js";
 import { moduleStates } from "./module/index.js";
 import { pkgStates } from "./pkg/index.js";
+import { groupStates } from "./group/index.js";
+import { userStates } from "./user/index.js";
 import { serviceStates } from "./service/index.js";
 import { testStates } from "./test/index.js";
 
@@ -18,6 +20,8 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     cmdStates,
     moduleStates,
     pkgStates,
+    userStates,
+    groupStates,
     eventStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
