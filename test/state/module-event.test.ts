@@ -48,3 +48,17 @@ void describe("event.send", () => {
     assert.equal(t.events.length, 1);
   });
 });
+
+void describe("execution functions states and templates call", () => {
+  it("file.file_exists, directory_exists, get_hash, config.get and pillar.get", async () => {
+    const { ctx } = makeStateContext({ agentYaml: `id: cfg1\nstate_dir: /tmp/cfg1-state-${process.pid}\ngrains:\n  role: web\n  deep: { a: { b: 3 } }\n` });
+    assert.equal(await ctx.exec("file.file_exists", ["/etc/passwd"]), true);
+    assert.equal(await ctx.exec("file.file_exists", ["/etc"]), false);
+    assert.equal(await ctx.exec("file.directory_exists", ["/etc"]), true);
+    assert.match(String(await ctx.exec("file.get_hash", ["/etc/hostname"], { form: "md5" })), /^[0-9a-f]{32}$/);
+    assert.equal(await ctx.exec("config.get", ["id"]), "cfg1", "agent options first");
+    assert.equal(await ctx.exec("config.get", ["deep:a:b"]), 3, "then grains, nested with ':'");
+    assert.equal(await ctx.exec("config.get", ["nope"], { default: "d" }), "d");
+    assert.equal(await ctx.exec("pillar.get", ["x:y"], { default: 5 }), 5);
+  });
+});

@@ -1,6 +1,7 @@
-/** `file.*`: touch, exists, remove, read, write. Absolute paths only. */
+/** `file.*`: touch, exists, file_exists, directory_exists, get_hash, remove, read, write. Absolute paths only. */
 import { constants } from "node:fs";
-import { access, lstat, open, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { access, lstat, open, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { ExecutionError, ModuleArgumentError, errorMessage } from "../../core/errors.js";
 import { define, type Bound } from "./args.js";
@@ -28,6 +29,14 @@ export const fileModule: ModuleFunctions = {
       () => true,
       () => false,
     );
+  }),
+  file_exists: define("file.file_exists", { params: ["path"] }, async (a) => (await stat(pathArg(a, "path")).catch(() => undefined))?.isFile() === true),
+  directory_exists: define("file.directory_exists", { params: ["path"] }, async (a) => (await stat(pathArg(a, "path")).catch(() => undefined))?.isDirectory() === true),
+  get_hash: define("file.get_hash", { params: ["path", "form"], defaults: { form: "sha256" } }, async (a) => {
+    const path = pathArg(a, "path");
+    const form = a.str("form");
+    if (!["md5", "sha1", "sha224", "sha256", "sha384", "sha512"].includes(form)) throw new ModuleArgumentError("file.get_hash", `form must be md5, sha1, sha224, sha256, sha384 or sha512, got ${JSON.stringify(form)}`);
+    return createHash(form).update(await io(a, path, () => readFile(path))).digest("hex");
   }),
   remove: define("file.remove", { params: ["path"] }, async (a) => {
     const path = pathArg(a, "path");

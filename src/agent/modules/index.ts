@@ -9,6 +9,7 @@ import { haproxyModule } from "./haproxy.js";
 import { httpModule } from "./http.js";
 import { networkModule } from "./network.js";
 import { pkgModule } from "./pkg.js";
+import { configModule, pillarModule } from "./config.js";
 import { groupModule, userModule } from "./users.js";
 import { ModuleRegistry } from "./registry.js";
 import { serviceModule } from "./service.js";
@@ -48,5 +49,7 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("http", httpModule)
     .add("pkg", pkgModule)
     .add("user", userModule)
-    .add("group", groupModule);
+    .add("group", groupModule)
+    .add("config", configModule)
+    .add("pillar", pillarModule);
 }
