@@ -5,6 +5,8 @@ import { eventStates } from "./event/index.js";
 import { fileStates } from "./file/index.js";
 import { moduleStates } from "./module/index.js";
 import { pkgStates } from "./pkg/index.js";
+import { archiveStates } from "./archive/index.js";
+import { gitStates } from "./git/index.js";
 import { groupStates } from "./group/index.js";
 import { userStates } from "./user/index.js";
 import { serviceStates } from "./service/index.js";
@@ -22,6 +24,8 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     pkgStates,
     userStates,
     groupStates,
+    gitStates,
+    archiveStates,
     eventStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
