@@ -120,6 +120,12 @@ const CORPUS: { name: string; files: Files; context?: Record<string, unknown> }[
       "main.sls": "{% from 'a.jinja' import four %}{{ four('ab') }}\n",
     },
   },
+  {
+    name: "Jinja2 builtin filters formulas use",
+    files: {
+      "main.sls": "{% for k, v in {'b': 1, 'a': 2} | dictsort %}{{ k }}={{ v }};{% endfor %}\n{{ 'line1\\nline2' | indent(2) }}\n{{ 'hello world' | title }}|{{ 'ab' | center(6) }}|\n{{ '%s-%s' | format('a', 3) }}\n{{ [1,2,3,4,5] | batch(2, 0) | list }}\n{{ 'a b c d e f' | truncate(9, True, '..', 0) }}\n{{ 'one two three' | wordcount }} {{ [1, 2, 3] | reverse | list }} {{ 'abc' | reverse }}\n{{ 'a b/c' | urlencode }}\n",
+    },
+  },
 ];
 
 /** A seeded generator of small templates over macros, loops, sets and includes. */
@@ -217,6 +223,14 @@ void describe("templates that load templates, against Jinja2", () => {
         "{% import_yaml 'defaults.yaml' as d %}{% import_json 'd.json' as j %}{% load_yaml as inline %}\nx: {{ d.port }}\n{% endload %}{{ d.port }} {{ d.names | join(',') }} {{ j.k }} {{ inline.x }}",
     };
     assert.deepEqual(ours(files, "main.sls", {}), { ok: true, text: "8080 a,b [1, 2] 8080" });
+  });
+
+  it("has Salt's filters: yaml_encode, yaml_dquote, sequence, to_num, set operations, hashes", () => {
+    const src = "{{ 'plain' | yaml_encode }} {{ 'a: b' | yaml_encode }} {{ 'yes' | yaml_encode }} {{ {'k': [1, 'x y']} | yaml_encode }} {{ 'q\"' | yaml_dquote }} {{ 'it' | yaml_squote }}\n{{ 'a' | sequence }} {{ '42' | to_num + 1 }} {{ [1, 2] | union([2, 3]) }} {{ [1, 2] | intersect([2, 3]) }} {{ [1, 2] | difference([2]) }} {{ [[1, [2]], 3] | flatten }} {{ 'abc' | md5 }} {{ 'abc' | base64_encode }}";
+    assert.deepEqual(ours({ "main.sls": src }, "main.sls", {}), {
+      ok: true,
+      text: "plain 'a: b' 'yes' {k: [1, x y]} \"q\\\"\" 'it'\n['a'] 43 [1, 2, 3] [2] [1] [1, 2, 3] 900150983cd24fb0d6963f7d28e17f72 YWJj",
+    });
   });
 
   it("names a missing template, and a name an import does not export", () => {

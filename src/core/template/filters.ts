@@ -2,6 +2,7 @@
  * The filters of `{{ value | name(args) }}`: Jinja's common ones and Salt's (`json`, `yaml`,
  * `regex_*`, `quote`). Only these can be applied; nothing else is callable from a template.
  */
+import { MORE_FILTERS } from "./filters-more.js";
 import { joinItems } from "./methods.js";
 import { pyReplacement, pyRegex, reFlags, reMatch } from "./regex.js";
 import { runTest } from "./tests.js";
@@ -61,6 +62,7 @@ export const FILTERS: ReadonlyMap<string, FilterFn> = new Map<string, FilterFn>(
   ["regex_search", (v, [re], kw) => groups(pyRegex(re, reFlags(kw)).exec(str(v)))],
   ["regex_replace", (v, [re, repl = ""], kw) => str(v).replace(pyRegex(re, reFlags(kw, "g")), pyReplacement(str(repl)))],
   ["quote", (v) => shellQuote(str(v))],
+  ...MORE_FILTERS,
 ]);
 
 /** Applies filter `name`; unknown names are errors. */
