@@ -220,3 +220,49 @@ void describe("file.replace, append, line", () => {
     );
   });
 });
+
+void describe("file.recurse and file.copy", () => {
+  it("mirrors a salt:// directory, cleans what the source lacks, and copies a local file once", async () => {
+    const roots = tmp();
+    mkdirSync(join(roots, "site", "sub"), { recursive: true });
+    writeFileSync(join(roots, "site", "index.html"), "<h1>{{ grains['id'] }}</h1>\n");
+    writeFileSync(join(roots, "site", "sub", "a.txt"), "a\n");
+    const out = tmp();
+    const target = join(out, "www");
+    mkdirSync(target);
+    writeFileSync(join(target, "stale.txt"), "old\n");
+    const { ctx, with: w } = makeStateContext({
+      roots: { base: [roots] },
+      id: "web9",
+      grains: { id: "web9" },
+    });
+    const args = { name: target, source: "salt://site", template: "jinja", clean: true };
+    const dry = await file.functions.recurse!(args, w({ test: true }));
+    assert.equal(dry.result, null);
+    assert.equal(existsSync(join(target, "index.html")), false);
+    assert.equal(existsSync(join(target, "stale.txt")), true);
+    const r = await file.functions.recurse!(args, ctx);
+    assert.equal(r.result, true, r.comment);
+    assert.deepEqual(Object.keys(r.changes).sort(), [
+      join(target, "index.html"),
+      join(target, "stale.txt"),
+      join(target, "sub", "a.txt"),
+    ]);
+    assert.equal(readFileSync(join(target, "index.html"), "utf8"), "<h1>web9</h1>\n");
+    assert.equal(existsSync(join(target, "stale.txt")), false);
+    const again = await file.functions.recurse!(args, ctx);
+    assert.deepEqual([again.result, again.changes], [true, {}]);
+    const dest = join(out, "copy", "a.txt");
+    assert.equal(
+      (await file.functions.copy!({ name: dest, source: join(target, "sub", "a.txt"), makedirs: true }, ctx))
+        .result,
+      true,
+    );
+    assert.equal(readFileSync(dest, "utf8"), "a\n");
+    assert.deepEqual(
+      (await file.functions.copy!({ name: dest, source: join(target, "index.html") }, ctx)).changes,
+      {},
+      "not overwritten without force",
+    );
+  });
+});
