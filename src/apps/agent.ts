@@ -10,7 +10,6 @@ import { errorMessage, ReportWindow, type JobRequest, type JobReturn, type Logge
 import { signEvent } from "../core/auth/index.js";
 import {
   createBuiltinRegistry,
-  detectGrains,
   createExecutor,
   createServiceManager,
   JobLedger,
@@ -29,6 +28,7 @@ import { createAgentMetrics } from "./metrics.js";
 import type { MinionValue } from "./minion-directory.js";
 import { agentFileClient } from "./fileserver.js";
 import { addStateFunctions } from "./states.js";
+import { detectedGrains } from "./grains.js";
 
 /** Options of the agent process. */
 export interface AgentOptions {
@@ -249,12 +249,3 @@ async function watchReconnects(conn: Connection, sink: BufferedSink): Promise<vo
   for await (const s of conn.nc.status()) if (s.type === "reconnect") void sink.flush();
 }
 
-/** Detected and static grains (what `grains.items` returns), offered to the key service and stored in `minions`. */
-async function detectedGrains(config: AgentConfig, log: Logger): Promise<Record<string, unknown>> {
-  try {
-    return { ...(await detectGrains()), id: config.id, ...config.grains };
-  } catch (err) {
-    log.warn({ err: errorMessage(err) }, "grain detection failed; using the static grains");
-    return { id: config.id, ...config.grains };
-  }
-}

@@ -9,15 +9,14 @@ import {
   createBuiltinRegistry,
   createExecutor,
   createServiceManager,
-  detectGrains,
   loadUserModules,
 } from "../agent/index.js";
 import { loadAgentConfig, toYaml, type AgentConfig } from "../config/index.js";
-import { errorMessage } from "../core/errors.js";
 import type { EventSink, JobReturn, Logger, ReactorEvent } from "../core/index.js";
 import { newJid } from "../core/job.js";
 import { formatHighstate, localFileClient } from "../state/index.js";
 import { formatNested } from "./output-nested.js";
+import { detectedGrains } from "./grains.js";
 import { addStateFunctions } from "./states.js";
 
 /** salt-call's outputters. */
@@ -56,17 +55,7 @@ export async function callLocal(o: {
     for (const e of res.errors) o.log.error({ err: e }, "user module not loaded");
   }
   let grains: Record<string, unknown> | undefined;
-  const grainsOf = async () => {
-    if (!grains) {
-      try {
-        grains = { ...(await detectGrains()), ...config.grains, id: config.id };
-      } catch (err) {
-        o.log.warn({ err: errorMessage(err) }, "grain detection failed; using the static grains");
-        grains = { ...config.grains, id: config.id };
-      }
-    }
-    return grains;
-  };
+  const grainsOf = async () => (grains ??= await detectedGrains(config, o.log));
   addStateFunctions(registry, { config, files, emit, serviceManager, logger: o.log, grains: grainsOf });
   const executor = createExecutor({ config, registry, emit, serviceManager, files, logger: o.log });
   const ret = await executor.run({
