@@ -114,7 +114,8 @@ describe("end to end: a killed service comes back by itself", () => {
       // the agent's own metrics count the job
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       assert.match(text, /reactor_agent_job_duration_seconds_count\{fun="test\.ping",result="success"\} [1-9]/);
-      assert.match(text, /reactor_agent_beacon_runs_total\{beacon="service"\} [1-9]/);
+      // The service beacon ticks every second from the agent's start; the job may return first.
+      await waitFor(async () => /reactor_agent_beacon_runs_total\{beacon="service"\} [1-9]/.test(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()), { what: "a service beacon run counted in the agent's metrics" });
     } finally {
       watcher.child.kill("SIGINT");
     }
