@@ -9,6 +9,7 @@ import { haproxyModule } from "./haproxy.js";
 import { httpModule } from "./http.js";
 import { networkModule } from "./network.js";
 import { pkgModule } from "./pkg.js";
+import { cronModule } from "./cron.js";
 import { configModule, pillarModule } from "./config.js";
 import { groupModule, userModule } from "./users.js";
 import { ModuleRegistry } from "./registry.js";
@@ -51,5 +52,6 @@ export function createBuiltinRegistry(): ModuleRegistry {
     .add("user", userModule)
     .add("group", groupModule)
     .add("config", configModule)
-    .add("pillar", pillarModule);
+    .add("pillar", pillarModule)
+    .add("cron", cronModule);
 }

@@ -7,6 +7,7 @@ import { moduleStates } from "./module/index.js";
 import { pkgStates } from "./pkg/index.js";
 import { archiveStates } from "./archive/index.js";
 import { gitStates } from "./git/index.js";
+import { cronStates } from "./cron/index.js";
 import { groupStates } from "./group/index.js";
 import { userStates } from "./user/index.js";
 import { serviceStates } from "./service/index.js";
@@ -26,6 +27,7 @@ export function builtinStateModules(): ReadonlyMap<string, StateModule> {
     groupStates,
     gitStates,
     archiveStates,
+    cronStates,
     eventStates,
   ];
   return new Map(modules.map((m) => [m.name, m]));
