@@ -4,7 +4,14 @@
  * (Salt's `__salt__`), `salt://` through the agent's FileClient, and file templates rendered with
  * the state context. The agent and `reactor call --local` use the same wiring.
  */
-import type { ModuleContext, ModuleFunction, ModuleRegistry } from "../agent/index.js";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute } from "node:path";
+import {
+  loadUserModules,
+  type ModuleContext,
+  type ModuleFunction,
+  type ModuleRegistry,
+} from "../agent/index.js";
 import type { AgentConfig } from "../config/index.js";
 import { ExecutionError } from "../core/errors.js";
 import type { EventSink, FileClient, Logger, ServiceManager } from "../core/index.js";
@@ -104,4 +111,51 @@ export function addStateFunctions(registry: ModuleRegistry, w: StateWiring): voi
     };
   }
   registry.add("state", fns);
+  registry.add("saltutil", saltutil(registry, w), { replace: true });
+  registry.add("cp", { get_template: getTemplate(w, render) }, { replace: true });
+}
+
+/**
+ * saltutil.sync_modules / sync_all (the user modules of `modules_dir` loaded again, changed files
+ * re-imported; Salt's answer lists them as `modules.<name>`) and refresh_pillar (True: the pillar
+ * is empty until pillar is built).
+ */
+function saltutil(registry: ModuleRegistry, w: StateWiring): Record<string, ModuleFunction> {
+  const syncModules = async (): Promise<string[]> => {
+    if (!w.config.modules_dir) return [];
+    const res = await loadUserModules(registry, w.config.modules_dir, w.logger);
+    for (const e of res.errors) w.logger.error({ err: e }, "user module not loaded");
+    return [...new Set(res.loaded.map((f) => `modules.${f.split(".")[0]!}`))].sort();
+  };
+  return {
+    sync_modules: syncModules,
+    sync_all: async () => ({
+      modules: await syncModules(),
+      states: [],
+      grains: [],
+      beacons: [],
+      renderers: [],
+      returners: [],
+      utils: [],
+    }),
+    refresh_pillar: () => Promise.resolve(true),
+  };
+}
+
+/** cp.get_template: a salt:// file rendered with the state context, written to `dest`. */
+function getTemplate(w: StateWiring, render: TemplateRenderer): ModuleFunction {
+  return async (args, kwargs) => {
+    const [path, dest] = [args[0] ?? kwargs.path, args[1] ?? kwargs.dest].map((v) =>
+      typeof v === "string" ? v : undefined,
+    );
+    if (!path || !dest || !isAbsolute(dest))
+      throw new ExecutionError("cp.get_template needs a salt:// path and an absolute dest");
+    const saltenv = typeof kwargs.saltenv === "string" ? kwargs.saltenv : "base";
+    const text = await w.files.read(path, saltenv);
+    if (text === undefined) return "";
+    const { saltenv: _s, path: _p, dest: _d, makedirs, ...context } = kwargs;
+    if (makedirs === true) await mkdir(dirname(dest), { recursive: true });
+    await writeFile(dest, await render(text, path.replace(/^salt:\/\//, ""), context, { saltenv }));
+    return dest;
+  };
 }

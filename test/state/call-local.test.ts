@@ -142,3 +142,25 @@ void describe("reactor call --local state.apply", () => {
     assert.match(JSON.stringify(broken.return), /Rendering SLS 'base:broken' failed: broken\.sls/);
   });
 });
+
+void describe("saltutil.sync_modules and cp.get_template, masterless", () => {
+  it("reloads a changed user module and renders a salt:// template to a file", async () => {
+    const configPath = setUp();
+    const mods = join(dir, "modules");
+    mkdirSync(mods, { recursive: true });
+    writeFileSync(configPath, `${readFileSync(configPath, "utf8")}modules_dir: ${mods}\n`);
+    writeFileSync(join(mods, "hello.mjs"), "export async function world() { return 'v1'; }\n");
+    const call = async (fun: string, arg: unknown[] = [], kwarg: Record<string, unknown> = {}) => (await callLocal({ configPath, fun, arg, kwarg, log: silentLogger })).ret;
+    assert.equal((await call("hello.world")).return, "v1");
+    // one process: sync_modules must pick up the edit within the same registry (state.sls calls below use it)
+    writeFileSync(join(dir, "roots", "sync.sls"), "sync:\n  module.run:\n    - saltutil.sync_modules: []\n    - hello.world: []\n");
+    writeFileSync(join(mods, "hello.mjs"), "export async function world() { return 'v2'; }\n");
+    const r = await call("state.sls", ["sync"]);
+    const res = Object.values(r.return as Record<string, { changes: Record<string, unknown> }>)[0]!;
+    assert.deepEqual(res.changes["saltutil.sync_modules"], ["modules.hello"]);
+    assert.equal(res.changes["hello.world"], "v2");
+    const dest = join(dir, "rendered.conf");
+    assert.equal((await call("cp.get_template", ["salt://app/demo.conf.j2", dest], { port: 9 })).return, dest);
+    assert.equal(readFileSync(dest, "utf8"), "role=app\nport=9\n");
+  });
+});

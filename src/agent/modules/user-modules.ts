@@ -3,7 +3,7 @@
  * functions (not starting with `_`) become `<file>.<function>`, called as `(args, kwargs, ctx)`.
  * A user module overrides a built-in function of the same name, as Salt's custom modules do.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Logger } from "../../core/ports.js";
@@ -46,7 +46,10 @@ export async function loadUserModules(
 }
 
 async function importFunctions(file: string): Promise<Record<string, ModuleFunction>> {
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  // The file's mtime in the URL: a changed file is imported again (saltutil.sync_modules), an
+  // unchanged one comes from the module cache.
+  const { mtimeMs } = await stat(file);
+  const mod = (await import(`${pathToFileURL(file).href}?mtime=${mtimeMs}`)) as Record<string, unknown>;
   const out: Record<string, ModuleFunction> = {};
   for (const [name, value] of Object.entries(mod)) {
     if (name === "default" || name.startsWith("_") || typeof value !== "function") continue;
