@@ -30,6 +30,7 @@ const BENCHES = [
   ["e2e", [], { BENCH_E2E_EVENTS: "4000", BENCH_LATENCY_SECONDS: "20" }, 600],
   ["heal", [], { BENCH_ROUNDS: "20" }, 600],
   ["states", [], { BENCH_ROUNDS: "5" }, 300],
+  ["state-latency", [], { BENCH_ROUNDS: "50" }, 300],
   ["agent", [], { BENCH_SECONDS: "30" }, 400],
   ["scale", [], { BENCH_SECONDS: "30", BENCH_AGENTS: "1000" }, 600],
   ...(soak ? [["soak", [], { BENCH_SECONDS: process.env.BENCH_SOAK_SECONDS ?? "600" }, 900]] : []),
