@@ -123,7 +123,9 @@ export function createAuthHandler(o: AuthHandlerOptions): AuthHandler {
       }
     }
     const touched = d.writes.length === 0 ? records[stateOfAct(d.act)] : undefined;
-    if (touched && touched.value.pub === r.pub) await o.store.put(touched.key, { ...touched.value, last_seen: stamp });
+    // A compare-and-set on the revision read: a key the wheel moved meanwhile (key.reject of a
+    // pending key) is not brought back by this agent's retry.
+    if (touched && touched.value.pub === r.pub) await o.store.update(touched.key, { ...touched.value, last_seen: stamp }, touched.revision);
     await o.emit("salt/auth", { id: r.id, pub: r.pub, result: d.result, act: d.act }).catch((err: unknown) => {
       o.log.error({ id: r.id, err: errorMessage(err) }, "cannot publish salt/auth");
     });
