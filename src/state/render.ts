@@ -288,6 +288,16 @@ function handleStateDecls(state: Dict, sls: string, saltenv: string, errors: str
   }
 }
 
+/** Python's == on plain data: mappings compare without regard to key order. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (isDict(a) && isDict(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && sameValue(a[k], b[k]));
+  }
+  return a === b;
+}
+
 /** Salt's merge_included_states: extend/exclude lists concatenate; other IDs must not conflict. */
 function mergeIncluded(high: Dict, state: Dict, errors: string[]): void {
   for (const key of ["__extend__", "__exclude__"] as const) {
@@ -298,7 +308,7 @@ function mergeIncluded(high: Dict, state: Dict, errors: string[]): void {
   }
   for (const [id, body] of Object.entries(state)) {
     const prev = high[id];
-    if (prev !== undefined && JSON.stringify(prev) !== JSON.stringify(body)) {
+    if (prev !== undefined && !sameValue(prev, body)) {
       const a = prev as Dict;
       const b = body as Dict;
       errors.push(
